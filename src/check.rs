@@ -1,0 +1,110 @@
+//! `report check`: every profile resolved and validated, every model built and run
+//! forward once on a zero batch, without touching data or the store.
+
+use anyhow::{Result, bail};
+use tch::{Device, Kind, Tensor, nn};
+
+use crate::data::IMAGE_SIZE;
+use crate::plan::RunSpec;
+use crate::plan::shape::Shape;
+use crate::project::Project;
+use crate::train::model::Net;
+
+/// Validates the project and prints each run's parameter count and flatten size.
+pub fn run(project: &Project, verbose: bool) -> Result<()> {
+    let profiles: Vec<String> = project
+        .experiments
+        .report
+        .profiles
+        .keys()
+        .cloned()
+        .collect();
+    let mut all = Vec::new();
+    for p in &profiles {
+        all.push(project.runs(p, &[])?);
+    }
+    let default = &project.experiments.report.default_profile;
+    let shown = &all[profiles.iter().position(|p| p == default).unwrap_or(0)];
+    println!("{:<20} {:>10} {:>8}  layers", "run", "params", "flatten");
+    for spec in shown {
+        dry_forward(spec)?;
+        let layers: Vec<String> = spec.shapes.iter().map(|s| s.op.to_string()).collect();
+        println!(
+            "{:<20} {:>10} {:>8}  {}",
+            spec.id.to_string(),
+            spec.param_count(),
+            spec.flatten_size(),
+            layers.join(" → ")
+        );
+        if verbose {
+            print!("{}", layer_table(spec));
+        }
+    }
+    let runs: Vec<String> = profiles
+        .iter()
+        .zip(&all)
+        .map(|(p, r)| format!("{p}: {} runs", r.len()))
+        .collect();
+    println!(
+        "ok: {} sections, profiles {}",
+        project.experiments.sections.len(),
+        runs.join(", ")
+    );
+    Ok(())
+}
+
+/// A torchinfo-style table: layer, output shape, parameters.
+pub fn layer_table(spec: &RunSpec) -> String {
+    let mut s = format!(
+        "  {:<10} {:<22} {:<14} {:>10}\n",
+        "layer", "type", "output", "params"
+    );
+    for l in &spec.shapes {
+        s.push_str(&format!(
+            "  {:<10} {:<22} {:<14} {:>10}\n",
+            l.id,
+            l.op.to_string(),
+            l.output.to_string(),
+            l.params
+        ));
+    }
+    s.push_str(&format!(
+        "  total params {}, flatten size {}\n",
+        spec.param_count(),
+        spec.flatten_size()
+    ));
+    s
+}
+
+/// Builds the network and runs a zero batch through it, checking that libtorch agrees
+/// with the planner's shape arithmetic and parameter count.
+fn dry_forward(spec: &RunSpec) -> Result<()> {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let size = IMAGE_SIZE as i64;
+    let net = Net::new(&vs.root(), &spec.shapes, Shape::Image([3, size, size]));
+    let (logits, latent) = tch::no_grad(|| {
+        net.forward_latent(
+            &Tensor::zeros([2, 3, size, size], (Kind::Float, Device::Cpu)),
+            false,
+        )
+    });
+    let params: i64 = vs
+        .trainable_variables()
+        .iter()
+        .map(|t| t.numel() as i64)
+        .sum();
+    let out = spec.shapes.last().map_or(0, |s| s.output.numel());
+    if latent.size() != [2, spec.flatten_size()]
+        || logits.size() != [2, out]
+        || params != spec.param_count()
+    {
+        bail!(
+            "{}: {}: libtorch disagrees with shape inference (latent {:?}, logits {:?}, {params} params)",
+            spec.source.display(),
+            spec.id,
+            latent.size(),
+            logits.size()
+        );
+    }
+    Ok(())
+}

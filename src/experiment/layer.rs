@@ -1,0 +1,208 @@
+//! Layers as written in experiment files, and the edits a file can make to the layer
+//! list it inherits.
+
+use serde::{Deserialize, Serialize};
+
+/// One layer as written in an experiment file. `id` names it for later edits; when
+/// omitted, the planner names it after its kind (`conv1`, `bn2`, `pool3`, `fc1`…).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum LayerSpec {
+    /// 2-D convolution.
+    Conv {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// Output channels.
+        out: i64,
+        kernel: i64,
+        #[serde(default = "one")]
+        stride: i64,
+        #[serde(default)]
+        padding: i64,
+    },
+    /// Batch normalisation over the channels of the previous layer.
+    Batchnorm {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+    /// Rectified linear unit.
+    Relu {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+    /// Max-pooling; the stride defaults to the kernel size.
+    Maxpool {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        #[serde(default = "two")]
+        kernel: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stride: Option<i64>,
+    },
+    /// Flattens C×H×W to a vector: its output is the latent vector t-SNE plots.
+    Flatten {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+    /// Fully connected layer; its input size is inferred.
+    Linear {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        out: i64,
+    },
+    /// Dropout with drop probability `p`.
+    Dropout {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        p: f64,
+    },
+}
+
+fn one() -> i64 {
+    1
+}
+fn two() -> i64 {
+    2
+}
+
+impl LayerSpec {
+    /// The id written in the file, if any.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            LayerSpec::Conv { id, .. }
+            | LayerSpec::Batchnorm { id }
+            | LayerSpec::Relu { id }
+            | LayerSpec::Maxpool { id, .. }
+            | LayerSpec::Flatten { id }
+            | LayerSpec::Linear { id, .. }
+            | LayerSpec::Dropout { id, .. } => id.as_deref(),
+        }
+    }
+
+    /// Sets the id.
+    pub fn set_id(&mut self, new: String) {
+        match self {
+            LayerSpec::Conv { id, .. }
+            | LayerSpec::Batchnorm { id }
+            | LayerSpec::Relu { id }
+            | LayerSpec::Maxpool { id, .. }
+            | LayerSpec::Flatten { id }
+            | LayerSpec::Linear { id, .. }
+            | LayerSpec::Dropout { id, .. } => *id = Some(new),
+        }
+    }
+
+    /// The prefix of generated ids: `conv`, `bn`, `relu`, `pool`, `flatten`, `fc`, `drop`.
+    pub fn id_prefix(&self) -> &'static str {
+        match self {
+            LayerSpec::Conv { .. } => "conv",
+            LayerSpec::Batchnorm { .. } => "bn",
+            LayerSpec::Relu { .. } => "relu",
+            LayerSpec::Maxpool { .. } => "pool",
+            LayerSpec::Flatten { .. } => "flatten",
+            LayerSpec::Linear { .. } => "fc",
+            LayerSpec::Dropout { .. } => "drop",
+        }
+    }
+}
+
+/// One change to an inherited layer list. Exactly one form per edit:
+/// `remove = "pool1"` (or a list), `after`/`before = "conv1"` with `insert = [...]`,
+/// or `layer = "conv1"` with `set = { kernel = 5 }`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerEdit {
+    /// Ids of layers to remove.
+    #[serde(default)]
+    pub remove: Option<OneOrMany>,
+    /// Insert `insert` after this layer.
+    #[serde(default)]
+    pub after: Option<String>,
+    /// Insert `insert` before this layer.
+    #[serde(default)]
+    pub before: Option<String>,
+    /// Layers to insert.
+    #[serde(default)]
+    pub insert: Option<Vec<LayerSpec>>,
+    /// The layer whose parameters `set` changes.
+    #[serde(default)]
+    pub layer: Option<String>,
+    /// New parameter values for `layer`.
+    #[serde(default)]
+    pub set: Option<toml::Table>,
+}
+
+/// A single id or a list of ids.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// One id.
+    One(String),
+    /// Several ids.
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The ids, in order.
+    pub fn ids(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(s) => vec![s.as_str()],
+            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Doc {
+        layers: Vec<LayerSpec>,
+    }
+
+    #[test]
+    fn parses_layers_with_defaults() {
+        let doc: Doc = toml::from_str(
+            r#"layers = [
+                { type = "conv", out = 16, kernel = 5, padding = 2 },
+                { type = "maxpool" },
+                { id = "head", type = "linear", out = 10 },
+            ]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            doc.layers[0],
+            LayerSpec::Conv {
+                id: None,
+                out: 16,
+                kernel: 5,
+                stride: 1,
+                padding: 2
+            }
+        );
+        assert_eq!(
+            doc.layers[1],
+            LayerSpec::Maxpool {
+                id: None,
+                kernel: 2,
+                stride: None
+            }
+        );
+        assert_eq!(doc.layers[2].id(), Some("head"));
+    }
+
+    #[test]
+    fn rejects_unknown_layer_fields_and_types() {
+        let err = toml::from_str::<Doc>(
+            r#"layers = [{ type = "conv", out = 1, kernel = 3, kernal = 3 }]"#,
+        )
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("kernal"), "{err}");
+        let err = toml::from_str::<Doc>(r#"layers = [{ type = "lstm" }]"#)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("lstm"), "{err}");
+    }
+}

@@ -1,0 +1,173 @@
+//! Stage 1, the experiments: reads `experiments/*.toml` into typed files.
+//!
+//! Parsing is strict (unknown keys and wrong types are errors) and every error names
+//! the file, and the line and column where the parser knows them. Nothing here resolves
+//! `extends` or checks values; that is the planner's job.
+
+pub mod file;
+pub mod layer;
+pub mod report_file;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::de::DeserializeOwned;
+
+pub use file::ExperimentFile;
+pub use report_file::ReportFile;
+
+/// The report-wide file's name inside `experiments/`.
+pub const REPORT_FILE: &str = "report.toml";
+
+/// Every experiment file of a project, parsed.
+#[derive(Debug, Clone)]
+pub struct Experiments {
+    /// The `experiments/` folder.
+    pub dir: PathBuf,
+    /// `report.toml`.
+    pub report: ReportFile,
+    /// Experiment files by section name (the file stem).
+    pub sections: BTreeMap<String, Source<ExperimentFile>>,
+}
+
+/// A parsed file and where it came from.
+#[derive(Debug, Clone)]
+pub struct Source<T> {
+    /// The file's path, as shown in messages.
+    pub path: PathBuf,
+    /// Its parsed content.
+    pub value: T,
+}
+
+impl Experiments {
+    /// Reads `dir/report.toml` and every other `dir/*.toml`.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let report_path = dir.join(REPORT_FILE);
+        if !report_path.is_file() {
+            bail!(
+                "{}: not found (every project needs one)",
+                report_path.display()
+            );
+        }
+        let report: ReportFile = parse_file(&report_path)?;
+        let mut sections = BTreeMap::new();
+        let entries =
+            fs::read_dir(dir).with_context(|| format!("{}: cannot read folder", dir.display()))?;
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .filter(|p| p.file_name().is_some_and(|n| n != REPORT_FILE))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let name = path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            check_name(&name).with_context(|| format!("{}", path.display()))?;
+            let value: ExperimentFile = parse_file(&path)?;
+            sections.insert(name, Source { path, value });
+        }
+        if sections.is_empty() {
+            bail!(
+                "{}: no experiment files (*.toml besides {REPORT_FILE})",
+                dir.display()
+            );
+        }
+        Ok(Experiments {
+            dir: dir.to_path_buf(),
+            report,
+            sections,
+        })
+    }
+}
+
+/// Section, variant and profile names become folder names: keep them to a safe alphabet
+/// so that none can escape `out/` or collide on a case-insensitive file system.
+pub fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !ok {
+        bail!(
+            "invalid name {name:?}: use lowercase letters, digits, '-' and '_', starting with a letter or digit"
+        );
+    }
+    Ok(())
+}
+
+/// Parses a TOML file into `T`, with `path:line:column: message` errors on one line.
+pub fn parse_file<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let text =
+        fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    parse_str(&text, path)
+}
+
+/// Parses TOML text that came from `path`.
+pub fn parse_str<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T> {
+    toml::from_str(text).map_err(|e| {
+        let place = match e.span() {
+            Some(span) => {
+                let (line, col) = line_col(text, span.start);
+                format!("{}:{line}:{col}", path.display())
+            }
+            None => path.display().to_string(),
+        };
+        let message = e.message().trim().replace('\n', " ");
+        anyhow::anyhow!("{place}: {message}")
+    })
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_name_file_line_and_column_on_one_line() {
+        let err =
+            parse_str::<ExperimentFile>("title = \"x\"\nextends = = 3\n", Path::new("e/m.toml"))
+                .unwrap_err()
+                .to_string();
+        assert!(err.starts_with("e/m.toml:2:"), "{err}");
+        assert!(!err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_are_errors() {
+        let err = parse_str::<ExperimentFile>("[training]\nepoch = 3\n", Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("m.toml:2:1:") && err.contains("epoch"),
+            "{err}"
+        );
+        let err =
+            parse_str::<ExperimentFile>("[training]\nepochs = \"many\"\n", Path::new("m.toml"))
+                .unwrap_err()
+                .to_string();
+        assert!(err.starts_with("m.toml:2:10:"), "{err}");
+    }
+
+    #[test]
+    fn names_that_could_escape_out_are_rejected() {
+        for bad in ["../x", "/abs", "a/b", "", "Model-1", ".hidden", "a b"] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
+        for good in ["model-1", "m_2", "9"] {
+            check_name(good).unwrap();
+        }
+    }
+}

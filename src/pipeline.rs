@@ -1,0 +1,182 @@
+//! `report build`: plan → train what is not cached → (analyze → render, in later
+//! stages). Each stage reads the previous one's files in the store.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+
+use crate::data;
+use crate::fsx;
+use crate::plan::{RunId, RunKey, RunSpec};
+use crate::progress::RunProgress;
+use crate::project::Project;
+use crate::store::lock::StoreLock;
+use crate::store::record::{self, DataInfo, RECORD_FORMAT};
+use crate::store::{RunRecord, RunState, RunStatus};
+use crate::train::device::{self, DeviceChoice};
+use crate::train::{self, DeviceData};
+
+/// Options of `report build`.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Profile name.
+    pub profile: String,
+    /// Sections to build; all when empty.
+    pub only: Vec<String>,
+    /// Retrain even cached runs.
+    pub force: bool,
+    /// Training device.
+    pub device: DeviceChoice,
+    /// Data source overriding the profile's.
+    pub data: Option<PathBuf>,
+}
+
+/// What happened to one run in a build.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The run.
+    pub spec: RunSpec,
+    /// Its record after the build.
+    pub record: RunRecord,
+    /// Final metrics.
+    pub metrics: crate::store::Metrics,
+    /// Whether this build trained it.
+    pub trained: bool,
+}
+
+/// Runs a build; returns one report per run, in report order.
+pub fn build(project: &Project, opts: &BuildOptions) -> Result<Vec<RunReport>> {
+    let specs = project.runs(&opts.profile, &opts.only)?;
+    let source = project.data_source(&opts.profile, opts.data.as_deref())?;
+    let fingerprint = data::fingerprint(&source)?;
+    let store = &project.store;
+    let _lock = StoreLock::acquire(&store.lock_path())?;
+    // A killed build may have left half-trained runs behind; nothing reads them.
+    let _ = std::fs::remove_dir_all(store.staging_root());
+
+    let mut todo = Vec::new();
+    for spec in &specs {
+        let key = RunKey::of(spec, &fingerprint);
+        let files = store.run(&opts.profile, &spec.id);
+        match record::inspect(&files, &key) {
+            RunState::Cached(_) if !opts.force => {}
+            RunState::Damaged(why) => {
+                eprintln!("warning: {}: retraining, {why}", spec.id);
+                todo.push((spec, key));
+            }
+            _ => todo.push((spec, key)),
+        }
+    }
+
+    let trained: Vec<RunId> = todo.iter().map(|(s, _)| s.id.clone()).collect();
+    if !todo.is_empty() {
+        let device = opts.device.resolve()?;
+        let loaded = Instant::now();
+        let dataset = data::load(&source, &store.data_cache())?;
+        for (spec, _) in &todo {
+            check_classes(spec, dataset.classes.len())?;
+        }
+        eprintln!(
+            "data: {} ({} train, {} test images, {} classes) in {:.1} s; device: {} ({})",
+            source.display(),
+            dataset.train.len(),
+            dataset.test.len(),
+            dataset.classes.len(),
+            loaded.elapsed().as_secs_f64(),
+            device::label(device),
+            device::name(device)
+        );
+        let on_device = DeviceData::new(&dataset, device);
+        let info = DataInfo {
+            source: source.display().to_string(),
+            fingerprint: fingerprint.clone(),
+            train: dataset.train.len(),
+            test: dataset.test.len(),
+        };
+        for (spec, key) in todo {
+            train_one(project, opts, spec, key, &on_device, &info)?;
+        }
+    }
+
+    specs
+        .into_iter()
+        .map(|spec| {
+            let files = store.run(&opts.profile, &spec.id);
+            let key = RunKey::of(&spec, &fingerprint);
+            let RunState::Cached(record) = record::inspect(&files, &key) else {
+                anyhow::bail!("{}: not in the store after training", files.dir.display());
+            };
+            let metrics = fsx::read_json(&files.metrics_json())?;
+            let trained = trained.contains(&spec.id);
+            Ok(RunReport {
+                spec,
+                record: *record,
+                metrics,
+                trained,
+            })
+        })
+        .collect()
+}
+
+fn train_one(
+    project: &Project,
+    opts: &BuildOptions,
+    spec: &RunSpec,
+    key: RunKey,
+    data: &DeviceData,
+    info: &DataInfo,
+) -> Result<()> {
+    let store = &project.store;
+    let staging = store.staging(&opts.profile, &spec.id);
+    std::fs::create_dir_all(&staging.dir)
+        .with_context(|| format!("{}: cannot create folder", staging.dir.display()))?;
+    let batches = (data.train_len() + spec.train.batch_size - 1) / spec.train.batch_size;
+    let progress = RunProgress::start(&spec.id.to_string(), spec.train.epochs, batches);
+    let started = Utc::now();
+    let outcome = train::train(spec, data, &staging, &progress)?;
+    let finished = Utc::now();
+    let record = RunRecord {
+        format: RECORD_FORMAT,
+        key,
+        id: spec.id.clone(),
+        profile: opts.profile.clone(),
+        status: outcome.status.clone(),
+        device: device::label(data.device),
+        device_name: device::name(data.device),
+        threads: tch::get_num_threads(),
+        data: info.clone(),
+        started,
+        finished,
+        snapshots: outcome.snapshots,
+        files: record::digest_files(&staging, &outcome.files)?,
+    };
+    fsx::write_json(&staging.record(), &record)?;
+    fsx::replace_dir(&staging.dir, &store.run(&opts.profile, &spec.id).dir)?;
+    let last = outcome.metrics.last();
+    progress.finish(&match (&outcome.status, last) {
+        (RunStatus::Diverged { epoch }, _) => format!("diverged in epoch {epoch}"),
+        (RunStatus::Complete, Some(m)) => format!(
+            "done: train {:.1} %, test {:.1} %, {:.0} s",
+            100.0 * m.train_accuracy,
+            100.0 * m.test_accuracy,
+            (finished - started).num_milliseconds() as f64 / 1000.0
+        ),
+        (RunStatus::Complete, None) => "done".into(),
+    });
+    Ok(())
+}
+
+/// The model's last layer must score every class of the data; checked for every run
+/// before the first one trains.
+fn check_classes(spec: &RunSpec, classes: usize) -> Result<()> {
+    let outputs = spec.shapes.last().map_or(0, |s| s.output.numel());
+    if outputs != classes as i64 {
+        anyhow::bail!(
+            "{}: the last layer outputs {outputs} values but the data has {classes} classes",
+            spec.source.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! Resolved, validated run specifications: what the trainer reads.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::experiment::file::{Normalize, OptimizerSpec};
+
+use super::shape::LayerShape;
+
+/// The variant name of a section that declares no variants.
+pub const DEFAULT_VARIANT: &str = "main";
+
+/// Names one run within a profile: a section and one of its variants.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RunId {
+    /// Section name, the experiment file's stem.
+    pub section: String,
+    /// Variant name, [`DEFAULT_VARIANT`] when the section has none.
+    pub variant: String,
+}
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.variant == DEFAULT_VARIANT {
+            write!(f, "{}", self.section)
+        } else {
+            write!(f, "{}/{}", self.section, self.variant)
+        }
+    }
+}
+
+/// A layer with its final id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Layer {
+    /// Unique within its model.
+    pub id: String,
+    /// What the layer does.
+    pub op: LayerOp,
+}
+
+/// A layer's operation and parameters, validated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum LayerOp {
+    /// 2-D convolution.
+    Conv {
+        out: i64,
+        kernel: i64,
+        stride: i64,
+        padding: i64,
+    },
+    /// Batch normalisation.
+    Batchnorm,
+    /// ReLU.
+    Relu,
+    /// Max-pooling.
+    Maxpool { kernel: i64, stride: i64 },
+    /// Flatten; its output is the latent vector.
+    Flatten,
+    /// Fully connected layer.
+    Linear { out: i64 },
+    /// Dropout.
+    Dropout { p: f64 },
+}
+
+impl fmt::Display for LayerOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LayerOp::Conv {
+                out,
+                kernel,
+                stride,
+                padding,
+            } => {
+                write!(f, "conv k{kernel}")?;
+                if *stride != 1 {
+                    write!(f, " s{stride}")?;
+                }
+                if *padding != 0 {
+                    write!(f, " p{padding}")?;
+                }
+                write!(f, " {out}")
+            }
+            LayerOp::Batchnorm => write!(f, "batchnorm"),
+            LayerOp::Relu => write!(f, "relu"),
+            LayerOp::Maxpool { kernel, stride } if kernel == stride => {
+                write!(f, "maxpool {kernel}")
+            }
+            LayerOp::Maxpool { kernel, stride } => write!(f, "maxpool {kernel} s{stride}"),
+            LayerOp::Flatten => write!(f, "flatten"),
+            LayerOp::Linear { out } => write!(f, "linear {out}"),
+            LayerOp::Dropout { p } => write!(f, "dropout {p}"),
+        }
+    }
+}
+
+/// Data augmentation of training batches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Augment {
+    /// Zero-padding before a random crop back to size (0 = no crop).
+    pub crop_padding: i64,
+    /// Horizontal flip probability.
+    pub hflip: f64,
+    /// Vertical flip probability.
+    pub vflip: f64,
+}
+
+/// Everything that determines a run's weights and metrics. Its hash is the run's key,
+/// so presentation (titles, prose, t-SNE settings) is deliberately not in here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainSpec {
+    /// The model.
+    pub layers: Vec<Layer>,
+    /// Optimizer and hyper-parameters.
+    pub optimizer: OptimizerSpec,
+    /// Number of epochs.
+    pub epochs: i64,
+    /// Mini-batch size.
+    pub batch_size: i64,
+    /// Seed of initialisation, shuffling and augmentation.
+    pub seed: u64,
+    /// Augmentation of training batches.
+    pub augment: Augment,
+    /// Input normalisation.
+    pub normalize: Normalize,
+    /// Epochs at which the test set's latent vectors are stored (0 = before training).
+    pub snapshot_epochs: Vec<i64>,
+    /// PCA components kept in stored snapshots.
+    pub snapshot_pca: i64,
+}
+
+/// t-SNE settings: analysis only, so changing them never retrains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TsneSettings {
+    /// Perplexity.
+    pub perplexity: f64,
+    /// Gradient-descent iterations.
+    pub iterations: i64,
+}
+
+/// One run, fully resolved: the unit the trainer and the store work with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunSpec {
+    /// Section and variant.
+    pub id: RunId,
+    /// Profile name.
+    pub profile: String,
+    /// Section heading.
+    pub section_title: String,
+    /// Variant heading, when the section has variants.
+    pub variant_title: Option<String>,
+    /// What the section changes, in the author's words.
+    pub summary: Option<String>,
+    /// The section this one extends.
+    pub parent: Option<String>,
+    /// The experiment file.
+    pub source: PathBuf,
+    /// What training needs.
+    pub train: TrainSpec,
+    /// How snapshots are embedded.
+    pub tsne: TsneSettings,
+    /// Per-layer output shapes and parameter counts, from shape inference.
+    pub shapes: Vec<LayerShape>,
+}
+
+impl RunSpec {
+    /// Run title for humans: "Model 9 (Adam)" or "Model 1".
+    pub fn title(&self) -> String {
+        match &self.variant_title {
+            Some(v) => format!("{} ({v})", self.section_title),
+            None => self.section_title.clone(),
+        }
+    }
+
+    /// Size of the latent (flatten) vector.
+    pub fn flatten_size(&self) -> i64 {
+        super::shape::flatten_size(&self.shapes)
+    }
+
+    /// Total trainable parameters.
+    pub fn param_count(&self) -> i64 {
+        self.shapes.iter().map(|s| s.params).sum()
+    }
+}

@@ -1,0 +1,84 @@
+//! A project: a root folder with `experiments/`, `templates/` and `out/`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::experiment::{Experiments, REPORT_FILE};
+use crate::plan::{self, RunSpec};
+use crate::store::Store;
+
+/// An opened project: its experiments parsed, its store located.
+#[derive(Debug)]
+pub struct Project {
+    /// The project root.
+    pub root: PathBuf,
+    /// Parsed experiment files.
+    pub experiments: Experiments,
+    /// The run store in `out/`.
+    pub store: Store,
+}
+
+impl Project {
+    /// Opens the project at `root`, parsing `root/experiments/`.
+    pub fn open(root: &Path) -> Result<Project> {
+        let dir = root.join("experiments");
+        if !dir.is_dir() {
+            bail!(
+                "{}: no experiments folder (run report from the project root, or pass --root)",
+                dir.display()
+            );
+        }
+        let experiments = Experiments::load(&dir)?;
+        Ok(Project {
+            root: root.to_path_buf(),
+            experiments,
+            store: Store::new(&root.join("out")),
+        })
+    }
+
+    /// Every run under `profile`, restricted to the sections in `only` when it is not empty.
+    pub fn runs(&self, profile: &str, only: &[String]) -> Result<Vec<RunSpec>> {
+        for name in only {
+            if !self.experiments.sections.contains_key(name) {
+                let have: Vec<&str> = self
+                    .experiments
+                    .sections
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                bail!("--only {name}: no such section (have: {})", have.join(", "));
+            }
+        }
+        let runs = plan::runs(&self.experiments, profile)?;
+        Ok(runs
+            .into_iter()
+            .filter(|r| only.is_empty() || only.contains(&r.id.section))
+            .collect())
+    }
+
+    /// The data source of `profile`: `--data` when given, else the profile's `data`,
+    /// relative to the project root. It must exist: no silent fallback to other data.
+    pub fn data_source(&self, profile: &str, given: Option<&Path>) -> Result<PathBuf> {
+        if let Some(path) = given {
+            if !path.exists() {
+                bail!("{}: dataset not found (given with --data)", path.display());
+            }
+            return Ok(path.to_path_buf());
+        }
+        let p = self
+            .experiments
+            .report
+            .profiles
+            .get(profile)
+            .with_context(|| format!("unknown profile \"{profile}\""))?;
+        let path = self.root.join(&p.data);
+        if !path.exists() {
+            bail!(
+                "{}: dataset not found (named by profile {profile} in experiments/{REPORT_FILE}); pass --data PATH",
+                path.display()
+            );
+        }
+        Ok(path)
+    }
+}

@@ -1,0 +1,127 @@
+//! Where everything lives under `out/`.
+//!
+//! ```text
+//! out/
+//!   .lock                          held by the build that writes the store
+//!   cache/data/<fingerprint>.bin   decoded datasets
+//!   runs/<profile>/<section>/<variant>/
+//!     run.json      the record: key, status, device, times, file digests (written last)
+//!     spec.json     the resolved run spec
+//!     metrics.json  per-epoch metrics and the final confusion matrix
+//!     metrics.csv   the per-epoch metrics for spreadsheets and pandas
+//!     weights.ot    final weights (libtorch format, named by layer id)
+//!     log.txt       the training log
+//!     snapshots/labels.npy, snapshots/epoch-NNN.npy   PCA-compressed latent vectors
+//!   runs/.staging/  runs being trained; moved into place when complete
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use crate::plan::RunId;
+
+/// The store rooted at an `out/` folder.
+#[derive(Debug, Clone)]
+pub struct Store {
+    out: PathBuf,
+}
+
+impl Store {
+    /// The store in `out`; nothing is created until something is written.
+    pub fn new(out: &Path) -> Self {
+        Store {
+            out: out.to_path_buf(),
+        }
+    }
+
+    /// The `out/` folder.
+    pub fn out(&self) -> &Path {
+        &self.out
+    }
+
+    /// Decoded dataset cache.
+    pub fn data_cache(&self) -> PathBuf {
+        self.out.join("cache").join("data")
+    }
+
+    /// The lock file.
+    pub fn lock_path(&self) -> PathBuf {
+        self.out.join(".lock")
+    }
+
+    /// The finished run's folder.
+    pub fn run(&self, profile: &str, id: &RunId) -> RunFiles {
+        RunFiles {
+            dir: self
+                .out
+                .join("runs")
+                .join(profile)
+                .join(&id.section)
+                .join(&id.variant),
+        }
+    }
+
+    /// Where a run is trained before it is moved into place.
+    pub fn staging(&self, profile: &str, id: &RunId) -> RunFiles {
+        RunFiles {
+            dir: self
+                .staging_root()
+                .join(format!("{profile}--{}--{}", id.section, id.variant)),
+        }
+    }
+
+    /// The folder of all runs in training; left-overs of a killed build are removed.
+    pub fn staging_root(&self) -> PathBuf {
+        self.out.join("runs").join(".staging")
+    }
+}
+
+/// The files of one run folder.
+#[derive(Debug, Clone)]
+pub struct RunFiles {
+    /// The folder.
+    pub dir: PathBuf,
+}
+
+impl RunFiles {
+    /// The record, written last.
+    pub fn record(&self) -> PathBuf {
+        self.dir.join("run.json")
+    }
+    /// The resolved spec.
+    pub fn spec(&self) -> PathBuf {
+        self.dir.join("spec.json")
+    }
+    /// Per-epoch metrics and the confusion matrix.
+    pub fn metrics_json(&self) -> PathBuf {
+        self.dir.join("metrics.json")
+    }
+    /// Per-epoch metrics as CSV.
+    pub fn metrics_csv(&self) -> PathBuf {
+        self.dir.join("metrics.csv")
+    }
+    /// Final weights.
+    pub fn weights(&self) -> PathBuf {
+        self.dir.join("weights.ot")
+    }
+    /// Training log.
+    pub fn log(&self) -> PathBuf {
+        self.dir.join("log.txt")
+    }
+    /// Labels of the snapshot rows (the test set's).
+    pub fn snapshot_labels(&self) -> PathBuf {
+        self.dir.join("snapshots").join("labels.npy")
+    }
+    /// The latent snapshot of one epoch.
+    pub fn snapshot(&self, epoch: i64) -> PathBuf {
+        self.dir
+            .join("snapshots")
+            .join(format!("epoch-{epoch:03}.npy"))
+    }
+    /// A path relative to the run folder, as recorded in `run.json`.
+    pub fn relative(&self, path: &Path) -> String {
+        path.strip_prefix(&self.dir)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/")
+    }
+}

@@ -1,0 +1,10 @@
+//! The run store under `out/`: the one module that knows its layout, its file formats
+//! and its lock. Stages ask it for paths and records; none builds a path itself.
+
+pub mod layout;
+pub mod lock;
+pub mod npy;
+pub mod record;
+
+pub use layout::{RunFiles, Store};
+pub use record::{EpochMetrics, Metrics, RunRecord, RunState, RunStatus};

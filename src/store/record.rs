@@ -1,0 +1,225 @@
+//! What a finished run leaves behind, and how a build decides whether to trust it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::layout::RunFiles;
+use crate::fsx;
+use crate::plan::{RunId, RunKey};
+
+/// Version of the record format; older records are treated as missing.
+pub const RECORD_FORMAT: u32 = 1;
+
+/// One epoch's measurements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// 1-based epoch number.
+    pub epoch: i64,
+    /// Mean cross-entropy over the epoch's training batches.
+    pub train_loss: f64,
+    /// Running accuracy over the epoch's (augmented) training batches, in [0, 1].
+    pub train_accuracy: f64,
+    /// Mean cross-entropy on the test set after the epoch.
+    pub test_loss: f64,
+    /// Test accuracy after the epoch, in [0, 1].
+    pub test_accuracy: f64,
+    /// Wall time of the epoch, evaluation included.
+    pub seconds: f64,
+    /// Training images per second (training phase only).
+    pub images_per_second: f64,
+}
+
+/// `metrics.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Class names, in label order.
+    pub classes: Vec<String>,
+    /// One entry per completed epoch.
+    pub epochs: Vec<EpochMetrics>,
+    /// Test confusion matrix after the last completed epoch: `[true][predicted]`.
+    pub confusion: Vec<Vec<i64>>,
+}
+
+impl Metrics {
+    /// The metrics as CSV, one row per epoch.
+    pub fn to_csv(&self) -> String {
+        let mut s = String::from(
+            "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_second\n",
+        );
+        for e in &self.epochs {
+            s.push_str(&format!(
+                "{},{},{},{},{},{},{}\n",
+                e.epoch,
+                e.train_loss,
+                e.train_accuracy,
+                e.test_loss,
+                e.test_accuracy,
+                e.seconds,
+                e.images_per_second
+            ));
+        }
+        s
+    }
+
+    /// The last epoch's metrics.
+    pub fn last(&self) -> Option<&EpochMetrics> {
+        self.epochs.last()
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Every epoch ran.
+    Complete,
+    /// The training loss became NaN or infinite in `epoch`; training stopped there.
+    Diverged {
+        /// The epoch whose loss was not finite.
+        epoch: i64,
+    },
+}
+
+/// One stored latent snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotInfo {
+    /// Epoch (0 = before training).
+    pub epoch: i64,
+    /// File, relative to the run folder.
+    pub file: String,
+    /// Size of the latent vectors before PCA.
+    pub latent_dim: i64,
+    /// Fraction of the latent variance each kept component explains.
+    pub explained_variance: Vec<f64>,
+}
+
+/// A file of the run and its digest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Size in bytes.
+    pub bytes: u64,
+    /// BLAKE3 of the content.
+    pub blake3: String,
+}
+
+/// The data a run trained on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataInfo {
+    /// The source as given.
+    pub source: String,
+    /// Content fingerprint.
+    pub fingerprint: String,
+    /// Training images.
+    pub train: usize,
+    /// Test images.
+    pub test: usize,
+}
+
+/// `run.json`: written last, so its presence means every other file is complete.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// [`RECORD_FORMAT`].
+    pub format: u32,
+    /// The content key the run was trained for.
+    pub key: RunKey,
+    /// Section and variant.
+    pub id: RunId,
+    /// Profile.
+    pub profile: String,
+    /// How it ended.
+    pub status: RunStatus,
+    /// `cpu` or `cuda:N`.
+    pub device: String,
+    /// The processor or GPU model.
+    pub device_name: String,
+    /// libtorch threads used on the CPU.
+    pub threads: i32,
+    /// The data.
+    pub data: DataInfo,
+    /// When training started.
+    pub started: DateTime<Utc>,
+    /// When it ended.
+    pub finished: DateTime<Utc>,
+    /// Snapshots taken.
+    pub snapshots: Vec<SnapshotInfo>,
+    /// Every file of the run but this one, with digests.
+    pub files: BTreeMap<String, FileEntry>,
+}
+
+/// What the store holds for a run, compared with the key a build wants.
+#[derive(Debug, Clone)]
+pub enum RunState {
+    /// Nothing usable.
+    Missing,
+    /// Complete and verified, with the wanted key.
+    Cached(Box<RunRecord>),
+    /// Complete, for another key (the experiment, data or version changed).
+    Stale(Box<RunRecord>),
+    /// Present but not trustworthy: the reason says what is wrong.
+    Damaged(String),
+}
+
+impl fmt::Display for RunState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RunState::Missing => "missing",
+            RunState::Cached(_) => "cached",
+            RunState::Stale(_) => "stale",
+            RunState::Damaged(_) => "damaged",
+        })
+    }
+}
+
+/// Digests `files` (paths inside the run folder) for the record.
+pub fn digest_files(
+    run: &RunFiles,
+    files: &[std::path::PathBuf],
+) -> Result<BTreeMap<String, FileEntry>> {
+    let mut out = BTreeMap::new();
+    for path in files {
+        let bytes = std::fs::metadata(path)?.len();
+        out.insert(
+            run.relative(path),
+            FileEntry {
+                bytes,
+                blake3: crate::hash::file(path)?,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Reads a run folder's record and checks every file it lists against its digest.
+pub fn inspect(run: &RunFiles, wanted: &RunKey) -> RunState {
+    let path = run.record();
+    if !path.exists() {
+        return RunState::Missing;
+    }
+    let record: RunRecord = match fsx::read_json(&path) {
+        Ok(r) => r,
+        Err(e) => return RunState::Damaged(format!("{e:#}")),
+    };
+    if record.format != RECORD_FORMAT {
+        return RunState::Missing;
+    }
+    for (name, entry) in &record.files {
+        let file = run.dir.join(name);
+        let ok = std::fs::metadata(&file).is_ok_and(|m| m.len() == entry.bytes)
+            && crate::hash::file(&file).is_ok_and(|d| d == entry.blake3);
+        if !ok {
+            return RunState::Damaged(format!(
+                "{} is missing or changed since training",
+                file.display()
+            ));
+        }
+    }
+    if &record.key == wanted {
+        RunState::Cached(Box::new(record))
+    } else {
+        RunState::Stale(Box::new(record))
+    }
+}

@@ -1,0 +1,336 @@
+//! Stage 3, training: one run from its spec to a complete folder in the store.
+//!
+//! The data sits on the training device as uint8 for the whole run; each batch is
+//! gathered, augmented and normalised there. Loss and accuracy accumulate on the
+//! device and are read once per epoch, so a step never waits on the host.
+
+pub mod augment;
+pub mod device;
+pub mod model;
+pub mod snapshot;
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use tch::nn::{self, OptimizerConfig};
+use tch::{Device, Kind, Reduction, Tensor};
+
+use crate::data::{Dataset, IMAGE_SIZE};
+use crate::fsx;
+use crate::plan::RunSpec;
+use crate::plan::shape::Shape;
+use crate::plan::spec::OptimizerSpec;
+use crate::store::npy::{self, MatrixF32};
+use crate::store::record::SnapshotInfo;
+use crate::store::{EpochMetrics, Metrics, RunFiles, RunStatus};
+use augment::Normalizer;
+use model::Net;
+
+/// Test-set forward passes run in batches of this size: large, since no graph is kept.
+const EVAL_BATCH: i64 = 1000;
+
+/// A dataset moved to the training device once, shared by every run of a build.
+#[derive(Debug)]
+pub struct DeviceData {
+    train_x: Tensor,
+    train_y: Tensor,
+    test_x: Tensor,
+    test_y: Tensor,
+    /// Class names in label order.
+    pub classes: Vec<String>,
+    /// The device.
+    pub device: Device,
+}
+
+impl DeviceData {
+    /// Copies `ds` to `device` as uint8 images and int64 labels.
+    pub fn new(ds: &Dataset, device: Device) -> Self {
+        let images = |s: &crate::data::Split| {
+            Tensor::from_slice(&s.images)
+                .view([s.len() as i64, 3, IMAGE_SIZE as i64, IMAGE_SIZE as i64])
+                .to_device(device)
+        };
+        let labels = |s: &crate::data::Split| {
+            Tensor::from_slice(&s.labels)
+                .to_kind(Kind::Int64)
+                .to_device(device)
+        };
+        DeviceData {
+            train_x: images(&ds.train),
+            train_y: labels(&ds.train),
+            test_x: images(&ds.test),
+            test_y: labels(&ds.test),
+            classes: ds.classes.clone(),
+            device,
+        }
+    }
+
+    /// Training images.
+    pub fn train_len(&self) -> i64 {
+        self.train_y.size()[0]
+    }
+
+    /// Test images.
+    pub fn test_len(&self) -> i64 {
+        self.test_y.size()[0]
+    }
+}
+
+/// Receives progress while a run trains.
+pub trait Progress {
+    /// A batch finished: `done` of `total` batches of `epoch`.
+    fn batch(&self, epoch: i64, done: i64, total: i64);
+    /// An epoch finished.
+    fn epoch(&self, metrics: &EpochMetrics);
+}
+
+/// What a run produced besides the files it wrote.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Metrics and confusion matrix.
+    pub metrics: Metrics,
+    /// How it ended.
+    pub status: RunStatus,
+    /// Snapshots written.
+    pub snapshots: Vec<SnapshotInfo>,
+    /// Every file written, for the record.
+    pub files: Vec<std::path::PathBuf>,
+}
+
+/// Trains `spec` on `data`, writing weights, snapshots, metrics and log into `out`.
+pub fn train(
+    spec: &RunSpec,
+    data: &DeviceData,
+    out: &RunFiles,
+    progress: &dyn Progress,
+) -> Result<Outcome> {
+    let t = &spec.train;
+    let device = data.device;
+    tch::manual_seed(t.seed as i64);
+    let vs = nn::VarStore::new(device);
+    let input = Shape::Image([3, IMAGE_SIZE as i64, IMAGE_SIZE as i64]);
+    let net = Net::new(&vs.root(), &spec.shapes, input);
+    let mut opt = optimizer(&t.optimizer, &vs)?;
+    let norm = Normalizer::new(&t.normalize, device);
+    let mut log = String::new();
+    let mut files = Vec::new();
+    let mut snapshots = Vec::new();
+
+    let labels: Vec<u8> = Vec::try_from(data.test_y.to_kind(Kind::Uint8).to_device(Device::Cpu))?;
+    if !t.snapshot_epochs.is_empty() {
+        fsx::write_atomic(&out.snapshot_labels(), &npy::encode_u8(&labels))?;
+        files.push(out.snapshot_labels());
+    }
+    let mut take_snapshot = |epoch: i64, net: &Net, files: &mut Vec<_>| -> Result<()> {
+        if !t.snapshot_epochs.contains(&epoch) {
+            return Ok(());
+        }
+        let eval = evaluate(net, data, &norm, true);
+        let latent = eval.latent.expect("asked for latents");
+        let latent_dim = latent.size()[1];
+        let proj = snapshot::pca(&latent, t.snapshot_pca);
+        let (rows, cols) = proj.points.size2()?;
+        let values: Vec<f32> = Vec::try_from(proj.points.to_device(Device::Cpu).flatten(0, -1))?;
+        let path = out.snapshot(epoch);
+        let m = MatrixF32 {
+            rows: rows as usize,
+            cols: cols as usize,
+            data: values,
+        };
+        fsx::write_atomic(&path, &npy::encode_f32(&m))?;
+        snapshots.push(SnapshotInfo {
+            epoch,
+            file: out.relative(&path),
+            latent_dim,
+            explained_variance: proj.explained_variance,
+        });
+        files.push(path);
+        Ok(())
+    };
+    take_snapshot(0, &net, &mut files)?;
+
+    let n = data.train_len();
+    let batches = (n + t.batch_size - 1) / t.batch_size;
+    let mut epochs = Vec::new();
+    let mut status = RunStatus::Complete;
+    let mut confusion = Vec::new();
+    for epoch in 1..=t.epochs {
+        let start = Instant::now();
+        let perm = Tensor::randperm(n, (Kind::Int64, device));
+        let loss_sum = Tensor::zeros([], (Kind::Float, device));
+        let correct = Tensor::zeros([], (Kind::Int64, device));
+        for b in 0..batches {
+            let lo = b * t.batch_size;
+            let len = t.batch_size.min(n - lo);
+            if len < 2 && b > 0 {
+                // Batch norm cannot normalise a single example; PyTorch fails on it.
+                continue;
+            }
+            let idx = perm.narrow(0, lo, len);
+            let x = Normalizer::to_unit(&data.train_x.index_select(0, &idx));
+            let x = norm.apply(&augment::augment(&x, &t.augment));
+            let y = data.train_y.index_select(0, &idx);
+            let logits = net.forward(&x, true);
+            let loss = logits.cross_entropy_for_logits(&y);
+            opt.backward_step(&loss);
+            tch::no_grad(|| {
+                let _ = loss_sum
+                    .shallow_clone()
+                    .g_add_(&(loss.detach() * len as f64));
+                let _ = correct
+                    .shallow_clone()
+                    .g_add_(&logits.argmax(-1, false).eq_tensor(&y).sum(Kind::Int64));
+            });
+            progress.batch(epoch, b + 1, batches);
+        }
+        let train_seconds = start.elapsed().as_secs_f64();
+        let train_loss = f64::try_from(&loss_sum)? / n as f64;
+        if !train_loss.is_finite() {
+            status = RunStatus::Diverged { epoch };
+            let _ = writeln!(
+                log,
+                "epoch {epoch}: training loss is {train_loss}; the run diverged and stopped"
+            );
+            break;
+        }
+        let eval = evaluate(&net, data, &norm, false);
+        confusion = eval.confusion;
+        let m = EpochMetrics {
+            epoch,
+            train_loss,
+            train_accuracy: i64::try_from(&correct)? as f64 / n as f64,
+            test_loss: eval.loss,
+            test_accuracy: eval.accuracy,
+            seconds: start.elapsed().as_secs_f64(),
+            images_per_second: n as f64 / train_seconds,
+        };
+        let _ = writeln!(
+            log,
+            "epoch {epoch}: train loss {:.4} acc {:.4} | test loss {:.4} acc {:.4} | {:.1} s, {:.0} img/s",
+            m.train_loss,
+            m.train_accuracy,
+            m.test_loss,
+            m.test_accuracy,
+            m.seconds,
+            m.images_per_second
+        );
+        progress.epoch(&m);
+        epochs.push(m);
+        take_snapshot(epoch, &net, &mut files)?;
+    }
+
+    fsx::write_atomic_with(&out.weights(), |p| {
+        vs.save(p).map_err(std::io::Error::other)
+    })?;
+    files.push(out.weights());
+    let metrics = Metrics {
+        classes: data.classes.clone(),
+        epochs,
+        confusion,
+    };
+    fsx::write_json(&out.metrics_json(), &metrics)?;
+    fsx::write_atomic(&out.metrics_csv(), metrics.to_csv().as_bytes())?;
+    fsx::write_json(&out.spec(), spec)?;
+    fsx::write_atomic(&out.log(), log.as_bytes())?;
+    files.extend([out.metrics_json(), out.metrics_csv(), out.spec(), out.log()]);
+    Ok(Outcome {
+        metrics,
+        status,
+        snapshots,
+        files,
+    })
+}
+
+fn optimizer(o: &OptimizerSpec, vs: &nn::VarStore) -> Result<nn::Optimizer> {
+    let opt = match *o {
+        OptimizerSpec::Sgd {
+            lr,
+            momentum,
+            weight_decay,
+            nesterov,
+        } => nn::Sgd {
+            momentum,
+            dampening: 0.0,
+            wd: weight_decay,
+            nesterov,
+        }
+        .build(vs, lr),
+        OptimizerSpec::Adam {
+            lr,
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+        } => nn::Adam {
+            beta1,
+            beta2,
+            wd: weight_decay,
+            eps,
+            amsgrad: false,
+        }
+        .build(vs, lr),
+        OptimizerSpec::Rmsprop {
+            lr,
+            alpha,
+            eps,
+            momentum,
+            weight_decay,
+        } => nn::RmsProp {
+            alpha,
+            eps,
+            wd: weight_decay,
+            momentum,
+            centered: false,
+        }
+        .build(vs, lr),
+    };
+    opt.context("cannot create the optimizer")
+}
+
+struct Evaluation {
+    loss: f64,
+    accuracy: f64,
+    confusion: Vec<Vec<i64>>,
+    latent: Option<Tensor>,
+}
+
+/// One pass over the test set in eval mode, without autograd.
+fn evaluate(net: &Net, data: &DeviceData, norm: &Normalizer, keep_latent: bool) -> Evaluation {
+    tch::no_grad(|| {
+        let n = data.test_len();
+        let k = data.classes.len() as i64;
+        let loss = Tensor::zeros([], (Kind::Float, data.device));
+        let mut preds = Vec::new();
+        let mut latents = Vec::new();
+        let mut lo = 0;
+        while lo < n {
+            let len = EVAL_BATCH.min(n - lo);
+            let x = norm.apply(&Normalizer::to_unit(&data.test_x.narrow(0, lo, len)));
+            let y = data.test_y.narrow(0, lo, len);
+            let (logits, latent) = net.forward_latent(&x, false);
+            let batch_loss =
+                logits.cross_entropy_loss::<Tensor>(&y, None, Reduction::Sum, -100, 0.0);
+            let _ = loss.shallow_clone().g_add_(&batch_loss);
+            preds.push(logits.argmax(-1, false));
+            if keep_latent {
+                latents.push(latent);
+            }
+            lo += len;
+        }
+        let preds = Tensor::cat(&preds, 0);
+        let correct = i64::try_from(preds.eq_tensor(&data.test_y).sum(Kind::Int64)).unwrap_or(0);
+        let counts: Vec<i64> = Vec::try_from(
+            (&data.test_y * k + &preds)
+                .bincount::<Tensor>(None, k * k)
+                .to_device(Device::Cpu),
+        )
+        .unwrap_or_default();
+        Evaluation {
+            loss: f64::try_from(&loss).unwrap_or(f64::NAN) / n as f64,
+            accuracy: correct as f64 / n as f64,
+            confusion: counts.chunks(k as usize).map(<[i64]>::to_vec).collect(),
+            latent: keep_latent.then(|| Tensor::cat(&latents, 0)),
+        }
+    })
+}

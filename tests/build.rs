@@ -1,0 +1,215 @@
+//! End-to-end: `report build` trains, caches, retrains exactly what changed, and is
+//! deterministic on the CPU.
+
+mod common;
+
+use std::fs;
+
+use common::{TinyProject, result_of};
+
+fn metrics(p: &TinyProject, run: &str) -> serde_json::Value {
+    let path = p.path(&format!("out/runs/test/{run}/metrics.json"));
+    serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
+}
+
+/// Loss and accuracy columns only: timings differ between runs by nature.
+fn learning_curve(m: &serde_json::Value) -> Vec<[f64; 4]> {
+    m["epochs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            ["train_loss", "train_accuracy", "test_loss", "test_accuracy"]
+                .map(|k| e[k].as_f64().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn trains_caches_and_retrains_only_what_changed() {
+    let p = TinyProject::new();
+    let table = p.ok(&["build", "--device", "cpu"]);
+    for run in ["base", "child/sgd", "child/adam", "other"] {
+        assert_eq!(result_of(&table, run), "trained", "{table}");
+    }
+    // The store holds every file a later stage reads.
+    let run = p.path("out/runs/test/child/sgd");
+    for f in [
+        "run.json",
+        "spec.json",
+        "metrics.json",
+        "metrics.csv",
+        "weights.ot",
+        "log.txt",
+        "snapshots/labels.npy",
+        "snapshots/epoch-000.npy",
+        "snapshots/epoch-003.npy",
+    ] {
+        assert!(run.join(f).is_file(), "missing {f}");
+    }
+    assert!(
+        !p.path("out/runs/test/child/adam/snapshots").exists(),
+        "adam did not ask for t-SNE"
+    );
+    let m = metrics(&p, "child/sgd");
+    assert_eq!(m["epochs"].as_array().unwrap().len(), 3);
+    assert_eq!(m["confusion"].as_array().unwrap().len(), 10);
+    let csv = fs::read_to_string(run.join("metrics.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4);
+    assert!(csv.starts_with("epoch,train_loss,train_accuracy,test_loss,test_accuracy,"));
+    // Colour-coded classes are easy: a working loop learns them in three epochs.
+    let last = learning_curve(&m).last().copied().unwrap();
+    assert!(last[3] > 0.5, "test accuracy {} after 3 epochs", last[3]);
+
+    let weights = p.path("out/runs/test/base/main/weights.ot");
+    let before = fs::metadata(&weights).unwrap().modified().unwrap();
+    let table = p.ok(&["build", "--device", "cpu"]);
+    for run in ["base", "child/sgd", "child/adam", "other"] {
+        assert_eq!(result_of(&table, run), "cached", "{table}");
+    }
+    assert_eq!(fs::metadata(&weights).unwrap().modified().unwrap(), before);
+
+    // Editing a section retrains it and the sections that extend it, nothing else.
+    p.write(
+        "experiments/child.toml",
+        &common::CHILD_TOML.replace("lr = 0.01", "lr = 0.02"),
+    );
+    let table = p.ok(&["build", "--device", "cpu"]);
+    assert_eq!(result_of(&table, "child/adam"), "trained", "{table}");
+    for run in ["base", "child/sgd", "other"] {
+        assert_eq!(result_of(&table, run), "cached", "{table}");
+    }
+    p.write(
+        "experiments/base.toml",
+        &common::BASE_TOML.replace("seed = 7", "seed = 8"),
+    );
+    let table = p.ok(&["build", "--device", "cpu"]);
+    for run in ["base", "child/sgd", "child/adam", "other"] {
+        assert_eq!(result_of(&table, run), "trained", "{table}");
+    }
+    // Titles are presentation: changing one retrains nothing.
+    p.write(
+        "experiments/other.toml",
+        &common::OTHER_TOML.replace("\"Other\"", "\"Renamed\""),
+    );
+    let table = p.ok(&["build", "--device", "cpu"]);
+    assert_eq!(result_of(&table, "other"), "cached", "{table}");
+
+    let list = p.ok(&["list"]);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("child/sgd") && l.contains("cached")),
+        "{list}"
+    );
+}
+
+#[test]
+fn same_seed_same_data_gives_bit_identical_metrics_on_the_cpu() {
+    let p = TinyProject::new();
+    p.ok(&["build", "--device", "cpu", "--only", "child"]);
+    let first = learning_curve(&metrics(&p, "child/sgd"));
+    let snap = fs::read(p.path("out/runs/test/child/sgd/snapshots/epoch-003.npy")).unwrap();
+    let table = p.ok(&["build", "--device", "cpu", "--only", "child", "--force"]);
+    assert_eq!(result_of(&table, "child/sgd"), "trained");
+    let second = learning_curve(&metrics(&p, "child/sgd"));
+    assert_eq!(
+        first
+            .iter()
+            .map(|r| r.map(f64::to_bits))
+            .collect::<Vec<_>>(),
+        second
+            .iter()
+            .map(|r| r.map(f64::to_bits))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        snap,
+        fs::read(p.path("out/runs/test/child/sgd/snapshots/epoch-003.npy")).unwrap()
+    );
+    // A different seed gives a different curve: the seed is really used.
+    p.write(
+        "experiments/base.toml",
+        &common::BASE_TOML.replace("seed = 7", "seed = 8"),
+    );
+    p.ok(&["build", "--device", "cpu", "--only", "child"]);
+    assert_ne!(first, learning_curve(&metrics(&p, "child/sgd")));
+}
+
+#[test]
+fn only_builds_the_named_sections() {
+    let p = TinyProject::new();
+    let table = p.ok(&["build", "--device", "cpu", "--only", "other"]);
+    assert_eq!(result_of(&table, "other"), "trained");
+    assert!(!table.contains("child"), "{table}");
+    assert!(!p.path("out/runs/test/base").exists());
+}
+
+#[test]
+fn a_diverging_run_is_recorded_and_the_build_goes_on() {
+    let p = TinyProject::new();
+    p.write(
+        "experiments/other.toml",
+        &format!(
+            "{}\n[training]\noptimizer = {{ type = \"sgd\", lr = 1e38 }}\n",
+            common::OTHER_TOML
+        ),
+    );
+    let table = p.ok(&["build", "--device", "cpu"]);
+    assert_eq!(result_of(&table, "other"), "diverged", "{table}");
+    assert_eq!(result_of(&table, "base"), "trained", "{table}");
+    let record: serde_json::Value =
+        serde_json::from_slice(&fs::read(p.path("out/runs/test/other/main/run.json")).unwrap())
+            .unwrap();
+    assert_eq!(record["status"]["state"], "diverged");
+    assert!(record["status"]["epoch"].as_i64().unwrap() >= 1);
+    let list = p.ok(&["list"]);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("other") && l.contains("diverged in epoch")),
+        "{list}"
+    );
+}
+
+#[test]
+fn a_damaged_run_is_detected_and_retrained() {
+    let p = TinyProject::new();
+    p.ok(&["build", "--device", "cpu", "--only", "base"]);
+    let metrics_path = p.path("out/runs/test/base/main/metrics.json");
+    let text = fs::read(&metrics_path).unwrap();
+    fs::write(&metrics_path, &text[..text.len() / 2]).unwrap();
+    let out = p.run(&["build", "--device", "cpu", "--only", "base"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: base: retraining") && stderr.contains("metrics.json"),
+        "{stderr}"
+    );
+    assert_eq!(
+        result_of(&String::from_utf8_lossy(&out.stdout), "base"),
+        "trained"
+    );
+    assert_eq!(
+        metrics(&p, "base/main")["epochs"].as_array().unwrap().len(),
+        3
+    );
+
+    fs::remove_file(p.path("out/runs/test/base/main/weights.ot")).unwrap();
+    let table = p.ok(&["build", "--device", "cpu", "--only", "base"]);
+    assert_eq!(result_of(&table, "base"), "trained");
+}
+
+#[test]
+fn a_second_build_on_the_same_store_is_refused() {
+    let p = TinyProject::new();
+    fs::create_dir_all(p.path("out")).unwrap();
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(p.path("out/.lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let err = p.fails(&["build", "--device", "cpu"]);
+    assert!(err.contains("another build is writing this store"), "{err}");
+    assert!(!p.path("out/runs").exists());
+}

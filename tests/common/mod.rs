@@ -1,0 +1,204 @@
+//! A tiny project on disk for end-to-end runs of the `report` binary.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const CLASSES: [&str; 10] = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+];
+
+/// Writes a learnable CIFAR-10-format dataset: each class has its own colour, plus noise.
+pub fn write_cifar_bin(dir: &Path, train_per_class: usize, test_per_class: usize) {
+    fs::create_dir_all(dir).unwrap();
+    let mut state = 12345u64;
+    let mut rand = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as u8
+    };
+    let mut record = |label: usize| {
+        let mut r = vec![label as u8];
+        for ch in 0..3 {
+            let base = (((label * [1, 3, 7][ch]) % 10) * 25) as i32;
+            for _ in 0..1024 {
+                let noise = (rand() % 64) as i32 - 32;
+                r.push((base + noise).clamp(0, 255) as u8);
+            }
+        }
+        r
+    };
+    let batch = |n_per_class: usize, record: &mut dyn FnMut(usize) -> Vec<u8>| {
+        let mut bytes = Vec::new();
+        for i in 0..n_per_class * 10 {
+            bytes.extend(record(i % 10));
+        }
+        bytes
+    };
+    let per_batch = train_per_class.div_ceil(5);
+    for b in 1..=5 {
+        fs::write(
+            dir.join(format!("data_batch_{b}.bin")),
+            batch(per_batch, &mut record),
+        )
+        .unwrap();
+    }
+    fs::write(
+        dir.join("test_batch.bin"),
+        batch(test_per_class, &mut record),
+    )
+    .unwrap();
+    fs::write(dir.join("batches.meta.txt"), CLASSES.join("\n") + "\n").unwrap();
+}
+
+pub const REPORT_TOML: &str = r#"
+title = "Tiny"
+author = "Tester"
+default_profile = "test"
+
+[profiles.test]
+data = "data/tiny"
+epochs = 3
+tsne_epochs = [0, 3]
+"#;
+
+pub const BASE_TOML: &str = r#"
+title = "Base"
+layers = [
+    { type = "conv", out = 4, kernel = 3, padding = 1 },
+    { type = "batchnorm" },
+    { type = "relu" },
+    { type = "maxpool", kernel = 4 },
+    { type = "flatten" },
+    { type = "linear", out = 10 },
+]
+
+[training]
+batch_size = 16
+seed = 7
+optimizer = { type = "sgd", lr = 0.05, momentum = 0.9 }
+
+[augment]
+crop_padding = 2
+hflip = 0.5
+"#;
+
+pub const CHILD_TOML: &str = r#"
+extends = "base"
+title = "Child"
+[[edit]]
+layer = "conv1"
+set = { out = 6 }
+[variants.sgd]
+tsne = { enabled = true }
+[variants.adam]
+training = { optimizer = { type = "adam", lr = 0.01 } }
+"#;
+
+pub const OTHER_TOML: &str = r#"
+extends = "base"
+title = "Other"
+[augment]
+vflip = 0.5
+"#;
+
+/// A project with sections `base`, `child` (two variants) and `other`.
+pub struct TinyProject {
+    pub dir: tempfile::TempDir,
+}
+
+impl TinyProject {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("experiments")).unwrap();
+        fs::write(root.join("experiments/report.toml"), REPORT_TOML).unwrap();
+        fs::write(root.join("experiments/base.toml"), BASE_TOML).unwrap();
+        fs::write(root.join("experiments/child.toml"), CHILD_TOML).unwrap();
+        fs::write(root.join("experiments/other.toml"), OTHER_TOML).unwrap();
+        write_cifar_bin(&root.join("data/tiny"), 12, 4);
+        TinyProject { dir }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.path(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        report(self.root(), args)
+    }
+
+    /// Runs and asserts success, returning stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "report {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs, asserts failure with a one-line error, and returns that line.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !out.status.success(),
+            "report {args:?} should fail; stderr:\n{stderr}"
+        );
+        let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(lines.len(), 1, "expected one error line, got:\n{stderr}");
+        assert_eq!(
+            stderr.trim().lines().count(),
+            1,
+            "expected nothing but the error:\n{stderr}"
+        );
+        lines[0].to_owned()
+    }
+}
+
+pub fn report(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_report"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// The summary table's result column for `run`.
+pub fn result_of(table: &str, run: &str) -> String {
+    table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(run))
+        .unwrap_or_else(|| panic!("no line for {run} in:\n{table}"))
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_owned()
+}
