@@ -3,6 +3,7 @@
 //! Each stage is a module that reads the previous stage's files; the CLI in `cli.rs`
 //! only strings them together.
 
+pub mod analyze;
 pub mod check;
 pub mod cli;
 pub mod data;

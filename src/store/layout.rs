@@ -13,6 +13,16 @@
 //!     log.txt       the training log
 //!     snapshots/labels.npy, snapshots/epoch-NNN.npy   PCA-compressed latent vectors
 //!   runs/.staging/  runs being trained; moved into place when complete
+//!   cache/tsne/<hash>.csv          t-SNE coordinates by snapshot and settings
+//!   site/                          the publishable static site
+//!     index.html, style.css, report.json
+//!     figures/figures.json         the figure manifest the renderer reads
+//!     figures/<section>/architecture.{svg,png}
+//!     figures/<section>/variants.{svg,png}
+//!     figures/<section>/<variant>/{accuracy,loss,confusion}.{svg,png}
+//!     figures/<section>/<variant>/tsne-epoch-NNN.{svg,png,csv}, tsne-panel.{svg,png}
+//!     figures/overview/test-accuracy.{svg,png}
+//!   report.md                      the Markdown report (links into site/)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -66,6 +76,35 @@ impl Store {
             dir: self
                 .staging_root()
                 .join(format!("{profile}--{}--{}", id.section, id.variant)),
+        }
+    }
+
+    /// Cached t-SNE coordinates.
+    pub fn tsne_cache(&self) -> PathBuf {
+        self.out.join("cache").join("tsne")
+    }
+
+    /// The static site.
+    pub fn site(&self) -> PathBuf {
+        self.out.join("site")
+    }
+
+    /// The Markdown report.
+    pub fn markdown(&self) -> PathBuf {
+        self.out.join("report.md")
+    }
+
+    /// The figure manifest.
+    pub fn figure_manifest(&self) -> PathBuf {
+        self.site().join("figures").join("figures.json")
+    }
+
+    /// A figure's path without extension, relative to the site folder:
+    /// `figures/<section>/<name>` or `figures/<section>/<variant>/<name>`.
+    pub fn figure_stem(section: &str, variant: Option<&str>, name: &str) -> String {
+        match variant {
+            Some(v) => format!("figures/{section}/{v}/{name}"),
+            None => format!("figures/{section}/{name}"),
         }
     }
 
