@@ -47,6 +47,16 @@ pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> io::Result<()
     Ok(())
 }
 
+/// Writes `bytes` atomically unless `path` already holds exactly them, so regenerated
+/// outputs that did not change keep their modification time. Returns whether it wrote.
+pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool> {
+    if fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(false);
+    }
+    write_atomic(path, bytes)?;
+    Ok(true)
+}
+
 /// Serialises `value` as pretty JSON and writes it atomically.
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     let mut bytes = serde_json::to_vec_pretty(value)?;
@@ -114,6 +124,19 @@ mod tests {
         assert!(format!("{err:#}").contains("file.txt"), "{err:#}");
         assert_eq!(fs::read(&path).unwrap(), b"old");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn write_if_changed_keeps_identical_files_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        assert!(write_if_changed(&path, b"a").unwrap());
+        let t0 = fs::metadata(&path).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(!write_if_changed(&path, b"a").unwrap());
+        assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), t0);
+        assert!(write_if_changed(&path, b"b").unwrap());
+        assert_eq!(fs::read(&path).unwrap(), b"b");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::plan::{RunId, RunKey, RunSpec};
 use crate::progress::RunProgress;
 use crate::project::Project;
 use crate::store::lock::StoreLock;
-use crate::store::record::{self, DataInfo, RECORD_FORMAT};
+use crate::store::record::{self, BuildInfo, DataInfo, RECORD_FORMAT};
 use crate::store::{RunRecord, RunState, RunStatus};
 use crate::train::device::{self, DeviceChoice};
 use crate::train::{self, DeviceData};
@@ -48,6 +48,7 @@ pub struct RunReport {
 
 /// Runs a build; returns one report per run, in report order.
 pub fn build(project: &Project, opts: &BuildOptions) -> Result<Vec<RunReport>> {
+    let started = Utc::now();
     let specs = project.runs(&opts.profile, &opts.only)?;
     let source = project.data_source(&opts.profile, opts.data.as_deref())?;
     let fingerprint = data::fingerprint(&source)?;
@@ -100,7 +101,7 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Vec<RunReport>> {
         }
     }
 
-    specs
+    let reports = specs
         .into_iter()
         .map(|spec| {
             let files = store.run(&opts.profile, &spec.id);
@@ -117,7 +118,40 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Vec<RunReport>> {
                 trained,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    let info = BuildInfo {
+        command: std::env::args().collect(),
+        profile: opts.profile.clone(),
+        only: opts.only.clone(),
+        crate_version: env!("CARGO_PKG_VERSION").to_owned(),
+        tch_version: TCH_VERSION.to_owned(),
+        torch_version: TORCH_VERSION.to_owned(),
+        git_commit: git_describe(&project.root),
+        data: source.display().to_string(),
+        data_fingerprint: fingerprint,
+        started,
+        finished: Utc::now(),
+    };
+    fsx::write_json(&store.build_info(), &info)?;
+    Ok(reports)
+}
+
+/// The tch release this binary is built with (pinned in Cargo.toml).
+pub const TCH_VERSION: &str = "0.24.0";
+/// The libtorch release tch 0.24.0 is built for; torch-sys checks it at build time.
+pub const TORCH_VERSION: &str = "2.11.0";
+
+/// `git describe --always --dirty` of the project, if it is a git checkout.
+fn git_describe(root: &std::path::Path) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["describe", "--always", "--dirty"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 fn train_one(

@@ -23,6 +23,7 @@
 //!     figures/<section>/<variant>/tsne-epoch-NNN.{svg,png,csv}, tsne-panel.{svg,png}
 //!     figures/overview/test-accuracy.{svg,png}
 //!   report.md                      the Markdown report (links into site/)
+//!   build.json                     how the last build was invoked
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -87,6 +88,11 @@ impl Store {
     /// The static site.
     pub fn site(&self) -> PathBuf {
         self.out.join("site")
+    }
+
+    /// How the last build was invoked.
+    pub fn build_info(&self) -> PathBuf {
+        self.out.join("build.json")
     }
 
     /// The Markdown report.

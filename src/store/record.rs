@@ -223,3 +223,30 @@ pub fn inspect(run: &RunFiles, wanted: &RunKey) -> RunState {
         RunState::Stale(Box::new(record))
     }
 }
+
+/// `out/build.json`: how the last build was invoked, for the report's appendix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildInfo {
+    /// The command line, program name first.
+    pub command: Vec<String>,
+    /// Profile built.
+    pub profile: String,
+    /// Sections the build was restricted to (empty: all).
+    pub only: Vec<String>,
+    /// This crate's version.
+    pub crate_version: String,
+    /// The tch crate's version.
+    pub tch_version: String,
+    /// The libtorch (PyTorch) version tch was built against.
+    pub torch_version: String,
+    /// `git describe --always --dirty` of the project, when it is a git checkout.
+    pub git_commit: Option<String>,
+    /// The data source and its fingerprint.
+    pub data: String,
+    /// Its content fingerprint.
+    pub data_fingerprint: String,
+    /// When the build started.
+    pub started: DateTime<Utc>,
+    /// When it finished.
+    pub finished: DateTime<Utc>,
+}
