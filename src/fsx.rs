@@ -93,6 +93,29 @@ pub fn replace_dir(staged: &Path, target: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Removes the `.tmp-*` files and folders a killed writer left anywhere under `dir`.
+/// Only safe while no other process writes there (the build holds the store lock).
+pub fn remove_stale_temps(dir: &Path) -> Result<()> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        let is_dir = entry.file_type()?.is_dir();
+        if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+            if is_dir {
+                fs::remove_dir_all(&path)?;
+            } else {
+                fs::remove_file(&path)?;
+            }
+        } else if is_dir {
+            remove_stale_temps(&path)?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +160,20 @@ mod tests {
         assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), t0);
         assert!(write_if_changed(&path, b"b").unwrap());
         assert_eq!(fs::read(&path).unwrap(), b"b");
+    }
+
+    #[test]
+    fn stale_temps_are_removed_at_any_depth_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("a/.tmp-1-0-run/x")).unwrap();
+        fs::write(dir.path().join("a/.tmp-1-1-f"), b"half").unwrap();
+        fs::write(dir.path().join("a/keep"), b"k").unwrap();
+        remove_stale_temps(dir.path()).unwrap();
+        let names: Vec<_> = fs::read_dir(dir.path().join("a"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("keep")]);
     }
 
     #[test]

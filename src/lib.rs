@@ -10,6 +10,7 @@ pub mod data;
 pub mod experiment;
 pub mod fsx;
 pub mod hash;
+pub mod interrupt;
 pub mod pipeline;
 pub mod plan;
 pub mod progress;

@@ -4,9 +4,11 @@ use clap::Parser;
 
 fn main() {
     let cli = report::cli::Cli::parse();
+    report::interrupt::install();
     if let Err(e) = report::cli::run(cli) {
         // One line: the context chain joined, so scripts and people see the whole cause.
         eprintln!("error: {e:#}");
-        std::process::exit(1);
+        let interrupted = e.downcast_ref::<report::interrupt::Interrupted>().is_some();
+        std::process::exit(if interrupted { 130 } else { 1 });
     }
 }

@@ -56,6 +56,8 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Vec<RunReport>> {
     let _lock = StoreLock::acquire(&store.lock_path())?;
     // A killed build may have left half-trained runs behind; nothing reads them.
     let _ = std::fs::remove_dir_all(store.staging_root());
+    fsx::remove_stale_temps(&store.out().join("runs"))?;
+    fsx::remove_stale_temps(&store.out().join("cache"))?;
 
     let mut todo = Vec::new();
     for spec in &specs {
@@ -169,7 +171,15 @@ fn train_one(
     let batches = (data.train_len() + spec.train.batch_size - 1) / spec.train.batch_size;
     let progress = RunProgress::start(&spec.id.to_string(), spec.train.epochs, batches);
     let started = Utc::now();
-    let outcome = train::train(spec, data, &staging, &progress)?;
+    let outcome = match train::train(spec, data, &staging, &progress) {
+        Ok(o) => o,
+        Err(e) => {
+            progress.finish("stopped");
+            let _ = std::fs::remove_dir_all(&staging.dir);
+            let _ = std::fs::remove_dir(store.staging_root());
+            return Err(e);
+        }
+    };
     let finished = Utc::now();
     let record = RunRecord {
         format: RECORD_FORMAT,
@@ -188,6 +198,7 @@ fn train_one(
     };
     fsx::write_json(&staging.record(), &record)?;
     fsx::replace_dir(&staging.dir, &store.run(&opts.profile, &spec.id).dir)?;
+    let _ = std::fs::remove_dir(store.staging_root());
     let last = outcome.metrics.last();
     progress.finish(&match (&outcome.status, last) {
         (RunStatus::Diverged { epoch }, _) => format!("diverged in epoch {epoch}"),

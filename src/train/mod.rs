@@ -167,6 +167,9 @@ pub fn train(
                 // Batch norm cannot normalise a single example; PyTorch fails on it.
                 continue;
             }
+            if crate::interrupt::requested() {
+                return Err(crate::interrupt::Interrupted.into());
+            }
             let idx = perm.narrow(0, lo, len);
             let x = Normalizer::to_unit(&data.train_x.index_select(0, &idx));
             let x = norm.apply(&augment::augment(&x, &t.augment));
