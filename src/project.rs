@@ -37,23 +37,27 @@ impl Project {
         })
     }
 
-    /// Every run under `profile`, restricted to the sections in `only` when it is not empty.
+    /// Every run under `profile`, restricted to `only` when it is not empty: each item
+    /// names a section (`model-9`) or one variant of it (`model-9/sgd`).
     pub fn runs(&self, profile: &str, only: &[String]) -> Result<Vec<RunSpec>> {
+        let runs = plan::runs(&self.experiments, profile)?;
         for name in only {
-            if !self.experiments.sections.contains_key(name) {
+            if !runs.iter().any(|r| selects(name, r)) {
                 let have: Vec<&str> = self
                     .experiments
                     .sections
                     .keys()
                     .map(String::as_str)
                     .collect();
-                bail!("--only {name}: no such section (have: {})", have.join(", "));
+                bail!(
+                    "--only {name}: no such section or variant (sections: {})",
+                    have.join(", ")
+                );
             }
         }
-        let runs = plan::runs(&self.experiments, profile)?;
         Ok(runs
             .into_iter()
-            .filter(|r| only.is_empty() || only.contains(&r.id.section))
+            .filter(|r| only.is_empty() || only.iter().any(|n| selects(n, r)))
             .collect())
     }
 
@@ -80,5 +84,13 @@ impl Project {
             );
         }
         Ok(path)
+    }
+}
+
+/// Whether an `--only` item names this run.
+fn selects(name: &str, run: &RunSpec) -> bool {
+    match name.split_once('/') {
+        Some((section, variant)) => run.id.section == section && run.id.variant == variant,
+        None => run.id.section == name,
     }
 }

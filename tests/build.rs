@@ -142,6 +142,9 @@ fn only_builds_the_named_sections() {
     assert_eq!(result_of(&table, "other"), "trained");
     assert!(!table.contains("child"), "{table}");
     assert!(!p.path("out/runs/test/base").exists());
+    let table = p.ok(&["build", "--device", "cpu", "--only", "child/adam"]);
+    assert_eq!(result_of(&table, "child/adam"), "trained");
+    assert!(!table.contains("child/sgd"), "{table}");
 }
 
 #[test]

@@ -180,7 +180,7 @@ fn last_layer_must_match_the_class_count() {
 fn unknown_section_in_only() {
     let p = TinyProject::new();
     let err = p.fails(&["build", "--only", "model-42"]);
-    assert!(err.contains("--only model-42: no such section"), "{err}");
+    assert!(err.contains("--only model-42: no such section or variant"), "{err}");
 }
 
 #[test]
