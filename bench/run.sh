@@ -13,9 +13,9 @@ make -s build >&2
 case "$what" in
 training)
     site=target/bench-site
-    if [ ! -d "$site/torchvision" ]; then
+    if [ ! -d "$site/torchvision" ] || [ ! -d "$site/numpy" ]; then
         "$py" -m pip install --quiet --disable-pip-version-check --target "$site" --no-deps \
-            torchvision==0.26.0 pillow==11.3.0 >&2
+            torchvision==0.26.0 pillow==11.3.0 numpy==2.2.6 >&2
     fi
     PYTHONPATH="$root/$site" exec "$py" bench/training.py --python "$py" "$@"
     ;;

@@ -60,6 +60,37 @@ pub enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Download datasets.
+    Data {
+        /// What to do.
+        #[command(subcommand)]
+        command: DataCommand,
+    },
+}
+
+/// The `report data` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Download an official dataset release (resuming a cut download), check its SHA-256,
+    /// and unpack it into data/ (e.g. data/cifar-10-batches-bin for the full profile).
+    Fetch {
+        /// The dataset.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(
+            data::fetch::RELEASES.iter().map(|r| r.name)))]
+        dataset: String,
+        /// A mirror to download from; it must serve the same bytes as the official URL.
+        #[arg(long)]
+        url: Option<String>,
+        /// Folder to unpack into (default: data/ in the project root).
+        #[arg(long)]
+        dest: Option<PathBuf>,
+        /// Expected SHA-256 instead of the built-in one: for mirrors of other files, and tests.
+        #[arg(long, hide = true, requires = "size")]
+        sha256: Option<String>,
+        /// Expected size in bytes, with --sha256.
+        #[arg(long, hide = true, requires = "sha256")]
+        size: Option<u64>,
+    },
 }
 
 /// Runs the parsed command line.
@@ -92,6 +123,31 @@ pub fn run(cli: Cli) -> Result<()> {
             let profile =
                 profile.unwrap_or_else(|| project.experiments.report.default_profile.clone());
             list(&project, &profile, data)
+        }
+        Command::Data {
+            command:
+                DataCommand::Fetch {
+                    dataset,
+                    url,
+                    dest,
+                    sha256,
+                    size,
+                },
+        } => {
+            let release = data::fetch::release(&dataset)?;
+            let expected = match (sha256, size) {
+                (Some(sha256), Some(size)) => Some(data::fetch::Expected::new(&sha256, size)?),
+                _ => None,
+            };
+            let dest = dest.unwrap_or_else(|| project.root.join("data"));
+            let opts = data::fetch::Options {
+                url,
+                dest,
+                expected,
+            };
+            let folder = data::fetch::fetch(release, &opts)?;
+            println!("{} is ready in {}", release.title, folder.display());
+            Ok(())
         }
     }
 }

@@ -135,6 +135,17 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Vec<RunReport>> {
         finished: Utc::now(),
     };
     fsx::write_json(&store.build_info(), &info)?;
+    let sections: Vec<String> = opts
+        .only
+        .iter()
+        .map(|o| o.split('/').next().unwrap_or(o).to_owned())
+        .collect();
+    let drawn = Instant::now();
+    crate::analyze::figures::analyze(project, &opts.profile, &info.data_fingerprint, &sections)?;
+    let figures_seconds = drawn.elapsed().as_secs_f64();
+    if figures_seconds > 1.0 {
+        eprintln!("figures: {figures_seconds:.1} s");
+    }
     Ok(reports)
 }
 

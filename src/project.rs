@@ -78,8 +78,13 @@ impl Project {
             .with_context(|| format!("unknown profile \"{profile}\""))?;
         let path = self.root.join(&p.data);
         if !path.exists() {
+            let fetch = if path.ends_with("cifar-10-batches-bin") {
+                " or run `report data fetch cifar10`"
+            } else {
+                ""
+            };
             bail!(
-                "{}: dataset not found (named by profile {profile} in experiments/{REPORT_FILE}); pass --data PATH",
+                "{}: dataset not found (named by profile {profile} in experiments/{REPORT_FILE}); pass --data PATH{fetch}",
                 path.display()
             );
         }

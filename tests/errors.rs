@@ -191,3 +191,58 @@ fn epoch_counts_outside_profiles() {
         "epoch counts belong to profiles",
     );
 }
+
+#[test]
+fn a_truncated_cifar_batch_is_named_with_its_size() {
+    let p = TinyProject::new();
+    let batch = p.path("data/tiny/data_batch_3.bin");
+    let bytes = std::fs::read(&batch).unwrap();
+    std::fs::write(&batch, &bytes[..bytes.len() - 100]).unwrap();
+    let err = p.fails(&["build", "--device", "cpu"]);
+    assert!(err.contains("data_batch_3.bin: truncated CIFAR batch"), "{err}");
+    assert!(!p.path("out/runs").exists());
+}
+
+#[test]
+fn image_folders_with_bad_members_are_named() {
+    let p = TinyProject::new();
+    let png = |w: u32, h: u32| {
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        image::RgbImage::new(w, h).write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+        bytes.into_inner()
+    };
+    let folder = p.path("data/folder");
+    for split in ["train", "test"] {
+        for class in common::CLASSES {
+            let dir = folder.join(split).join(class);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("0.png"), png(32, 32)).unwrap();
+        }
+    }
+    let data = folder.to_str().unwrap().to_owned();
+    std::fs::write(folder.join("train/cat/1.png"), png(64, 48)).unwrap();
+    let err = p.fails(&["build", "--device", "cpu", "--data", &data]);
+    assert!(err.contains("train/cat/1.png: image is 64×48, expected 32×32"), "{err}");
+    std::fs::remove_file(folder.join("train/cat/1.png")).unwrap();
+    std::fs::write(folder.join("test/dog/notes.txt"), "hello").unwrap();
+    let err = p.fails(&["build", "--device", "cpu", "--data", &data]);
+    assert!(err.contains("test/dog/notes.txt: not a JPEG or PNG image"), "{err}");
+    std::fs::remove_file(folder.join("test/dog/notes.txt")).unwrap();
+    std::fs::remove_file(folder.join("train/frog/0.png")).unwrap();
+    let err = p.fails(&["build", "--device", "cpu", "--data", &data]);
+    assert!(err.contains("train/frog: empty class folder"), "{err}");
+    std::fs::remove_dir(folder.join("train/frog")).unwrap();
+    let err = p.fails(&["build", "--device", "cpu", "--data", &data]);
+    assert!(err.contains("train and test have different classes (only in test: frog)"), "{err}");
+    assert!(!p.path("out/runs").exists());
+}
+
+#[test]
+fn an_output_folder_that_cannot_be_written() {
+    let p = TinyProject::new();
+    // `out` is a file: nothing can be created under it (root ignores permission bits).
+    std::fs::write(p.path("out"), "not a folder").unwrap();
+    let err = p.fails(&["build", "--device", "cpu"]);
+    assert!(err.contains("out"), "{err}");
+    assert_eq!(std::fs::read_to_string(p.path("out")).unwrap(), "not a folder");
+}

@@ -4,6 +4,10 @@
 //! trains. The [`Analysis`] it returns (also written as `figures.json`) is what the
 //! render stage reads to place and number the figures.
 
+pub mod figures;
+pub mod plot;
+pub mod tsne;
+
 use serde::{Deserialize, Serialize};
 
 use crate::plan::RunId;
@@ -100,6 +104,8 @@ pub struct RunFigures {
 pub struct SectionFigures {
     /// Section name.
     pub section: String,
+    /// Hash of everything the section's figures were drawn from.
+    pub digest: String,
     /// The model drawing.
     pub architecture: FigureRef,
     /// Test accuracy of the variants together, when the section has several.

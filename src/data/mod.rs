@@ -13,6 +13,7 @@ mod cache;
 mod cifar_bin;
 mod detect;
 mod error;
+pub mod fetch;
 mod folder;
 #[cfg(test)]
 mod testutil;

@@ -102,7 +102,7 @@ title = "Child"
 layer = "conv1"
 set = { out = 6 }
 [variants.sgd]
-tsne = { enabled = true }
+tsne = { enabled = true, perplexity = 5.0 }
 [variants.adam]
 training = { optimizer = { type = "adam", lr = 0.01 } }
 "#;

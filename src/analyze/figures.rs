@@ -1,0 +1,471 @@
+//! Draws every figure of a profile from the store and writes the manifest.
+//!
+//! Figures are pure functions of stored data, written with `write_if_changed`, so a
+//! rebuild that changed nothing leaves every file as it was. Each section's inputs are
+//! hashed; a section whose digest matches the previous manifest is not redrawn at all,
+//! which keeps a no-change build fast.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::plot::{self, Drawn};
+use super::tsne;
+use super::{Analysis, FigureKind, FigureRef, RunFigures, SectionFigures, TsneFigure, TsneStats};
+use crate::fsx;
+use crate::hash;
+use crate::plan::{RunKey, RunSpec};
+use crate::project::Project;
+use crate::store::npy::{self, MatrixF32};
+use crate::store::record::{self, RunRecord};
+use crate::store::{Metrics, RunState, Store};
+
+/// Neighbours used for the k-NN accuracy of embeddings and latent spaces.
+const KNN_K: usize = 10;
+
+/// A run with what the store holds for it.
+struct StoredRun<'a> {
+    spec: &'a RunSpec,
+    record: RunRecord,
+    metrics: Metrics,
+}
+
+/// Draws the figures of `only` (every section when empty) and returns the manifest of
+/// all sections; sections outside `only` keep their previous entries.
+pub fn analyze(
+    project: &Project,
+    profile: &str,
+    fingerprint: &str,
+    only: &[String],
+) -> Result<Analysis> {
+    let store = &project.store;
+    let specs = project.runs(profile, &[])?;
+    let mut stored = Vec::new();
+    for spec in &specs {
+        let files = store.run(profile, &spec.id);
+        match record::inspect(&files, &RunKey::of(spec, fingerprint)) {
+            RunState::Cached(rec) => {
+                let metrics: Metrics = fsx::read_json(&files.metrics_json())?;
+                stored.push(StoredRun {
+                    spec,
+                    record: *rec,
+                    metrics,
+                });
+            }
+            // A figure shows a real run's data or does not exist: never a damaged one.
+            RunState::Damaged(why) => {
+                anyhow::bail!("{}: {why}; `report build` retrains it", spec.id)
+            }
+            RunState::Missing | RunState::Stale(_) => {}
+        }
+    }
+    let previous: Option<Analysis> = fsx::read_json(&store.figure_manifest())
+        .ok()
+        .filter(|a: &Analysis| a.profile == profile);
+    let y_range = accuracy_range(&stored);
+    let mut sections = Vec::new();
+    for section in crate::plan::section_order(&project.experiments) {
+        let runs: Vec<&StoredRun> = stored
+            .iter()
+            .filter(|r| r.spec.id.section == section)
+            .collect();
+        if runs.is_empty() {
+            continue;
+        }
+        let digest = section_digest(&runs, y_range);
+        let old = previous
+            .as_ref()
+            .and_then(|a| a.sections.iter().find(|s| s.section == section));
+        let in_scope = only.is_empty() || only.contains(&section);
+        match old {
+            Some(old) if old.digest == digest || !in_scope => sections.push(old.clone()),
+            _ if !in_scope => {}
+            _ => sections.push(draw_section(project, &specs, &runs, y_range, digest)?),
+        }
+    }
+    let overview = draw_overview(store, &stored, y_range)?;
+    let analysis = Analysis {
+        profile: profile.to_owned(),
+        overview,
+        sections,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&analysis)?;
+    bytes.push(b'\n');
+    fsx::write_if_changed(&store.figure_manifest(), &bytes)?;
+    Ok(analysis)
+}
+
+/// One y-range for every accuracy plot, so sections compare at a glance: from a round
+/// number below the lowest accuracy to 100 %.
+fn accuracy_range(runs: &[StoredRun]) -> (f64, f64) {
+    let lowest = runs
+        .iter()
+        .flat_map(|r| r.metrics.epochs.iter())
+        .flat_map(|e| [e.train_accuracy, e.test_accuracy])
+        .fold(1.0f64, f64::min);
+    ((lowest * 10.0).floor() * 10.0, 100.0)
+}
+
+/// Everything a section's figures depend on: run keys and record digests (which cover
+/// metrics and snapshots), titles, t-SNE settings, the shared y-range and this version.
+fn section_digest(runs: &[&StoredRun], y_range: (f64, f64)) -> String {
+    #[derive(Serialize)]
+    struct RunInput<'a> {
+        key: &'a RunKey,
+        files: &'a BTreeMap<String, record::FileEntry>,
+        title: String,
+        tsne: &'a crate::plan::spec::TsneSettings,
+        parent: Option<&'a String>,
+    }
+    let inputs: Vec<RunInput> = runs
+        .iter()
+        .map(|r| RunInput {
+            key: &r.record.key,
+            files: &r.record.files,
+            title: r.spec.title(),
+            tsne: &r.spec.tsne,
+            parent: r.spec.parent.as_ref(),
+        })
+        .collect();
+    hash::value(&(env!("CARGO_PKG_VERSION"), y_range, inputs))
+}
+
+/// Writes a drawn figure as `<stem>.svg` and `<stem>.png` under the site folder.
+fn save(
+    store: &Store,
+    stem: &str,
+    id: String,
+    kind: FigureKind,
+    title: String,
+    drawn: Drawn,
+) -> Result<FigureRef> {
+    let site = store.site();
+    let (svg, png) = (format!("{stem}.svg"), format!("{stem}.png"));
+    fsx::write_if_changed(&site.join(&svg), drawn.svg.as_bytes())?;
+    fsx::write_if_changed(&site.join(&png), &drawn.png)?;
+    Ok(FigureRef {
+        id,
+        kind,
+        title,
+        svg,
+        png,
+        data: None,
+    })
+}
+
+fn draw_section(
+    project: &Project,
+    specs: &[RunSpec],
+    runs: &[&StoredRun],
+    y_range: (f64, f64),
+    digest: String,
+) -> Result<SectionFigures> {
+    let store = &project.store;
+    let first = runs[0].spec;
+    let section = first.id.section.clone();
+    let parent = first
+        .parent
+        .as_ref()
+        .and_then(|p| specs.iter().find(|s| &s.id.section == p));
+    let changes = plot::changed_layers(first, parent);
+    let architecture = save(
+        store,
+        &Store::figure_stem(&section, None, "architecture"),
+        format!("{section}-architecture"),
+        FigureKind::Architecture,
+        first.section_title.clone(),
+        plot::architecture(first, &changes)?,
+    )?;
+    let variants = if runs.len() > 1 {
+        let series: Vec<(String, Vec<(i64, f64)>)> = runs
+            .iter()
+            .map(|r| {
+                let name = r
+                    .spec
+                    .variant_title
+                    .clone()
+                    .unwrap_or_else(|| r.spec.id.variant.clone());
+                (
+                    name,
+                    r.metrics
+                        .epochs
+                        .iter()
+                        .map(|e| (e.epoch, 100.0 * e.test_accuracy))
+                        .collect(),
+                )
+            })
+            .collect();
+        let title = format!("{} Test Accuracy by Variant", first.section_title);
+        Some(save(
+            store,
+            &Store::figure_stem(&section, None, "variants"),
+            format!("{section}-variants"),
+            FigureKind::VariantAccuracy,
+            title.clone(),
+            plot::overlay(&title, &series, "Test accuracy (%)", y_range)?,
+        )?)
+    } else {
+        None
+    };
+    let mut run_figures = Vec::new();
+    for run in runs {
+        run_figures.push(draw_run(store, run, y_range)?);
+    }
+    Ok(SectionFigures {
+        section,
+        digest,
+        architecture,
+        variants,
+        runs: run_figures,
+    })
+}
+
+fn draw_run(store: &Store, run: &StoredRun, y_range: (f64, f64)) -> Result<RunFigures> {
+    let spec = run.spec;
+    let (section, variant) = (
+        &spec.id.section,
+        spec.variant_title
+            .as_ref()
+            .map(|_| spec.id.variant.as_str()),
+    );
+    let stem = |name: &str| Store::figure_stem(section, variant, name);
+    let id = |name: &str| match variant {
+        Some(v) => format!("{section}-{v}-{name}"),
+        None => format!("{section}-{name}"),
+    };
+    let title = spec.title();
+    let accuracy = save(
+        store,
+        &stem("accuracy"),
+        id("accuracy"),
+        FigureKind::Accuracy,
+        format!("{title} Accuracy"),
+        plot::accuracy(&format!("{title} Accuracy"), &run.metrics, y_range)?,
+    )?;
+    let loss = save(
+        store,
+        &stem("loss"),
+        id("loss"),
+        FigureKind::Loss,
+        format!("{title} Loss"),
+        plot::loss(&format!("{title} Loss"), &run.metrics)?,
+    )?;
+    let confusion = save(
+        store,
+        &stem("confusion"),
+        id("confusion"),
+        FigureKind::Confusion,
+        format!("{title} Confusion Matrix"),
+        plot::confusion(&format!("{title} Confusion Matrix"), &run.metrics)?,
+    )?;
+
+    let files = store.run(&spec.profile, &spec.id);
+    let mut tsne_figures = Vec::new();
+    let mut panels = Vec::new();
+    let mut labels = Vec::new();
+    if !run.record.snapshots.is_empty() {
+        labels = read_labels(&files.snapshot_labels())?;
+    }
+    for snap in &run.record.snapshots {
+        let path = files.dir.join(&snap.file);
+        let digest = run
+            .record
+            .files
+            .get(&snap.file)
+            .map(|f| f.blake3.clone())
+            .unwrap_or_default();
+        let result = embedding(store, &path, &digest, spec, &labels)?;
+        let name = format!("tsne-epoch-{:03}", snap.epoch);
+        let csv_rel = format!("{}.csv", stem(&name));
+        fsx::write_if_changed(
+            &store.site().join(&csv_rel),
+            coords_csv(&result.coords, &labels, &run.metrics.classes).as_bytes(),
+        )?;
+        let fig_title = format!("t-SNE of {title}, Epoch {}", snap.epoch);
+        let subtitle = format!(
+            "10-NN accuracy: 2-D {:.1} %, latent (PCA {}) {:.1} % · KL {:.2} · perplexity {}, {} iterations",
+            100.0 * result.stats.knn_embedding,
+            run.spec.train.snapshot_pca,
+            100.0 * result.stats.knn_latent,
+            result.stats.kl_divergence,
+            result.stats.perplexity,
+            result.stats.iterations
+        );
+        let mut figure = save(
+            store,
+            &stem(&name),
+            id(&name),
+            FigureKind::Tsne,
+            fig_title.clone(),
+            plot::tsne_scatter(
+                &fig_title,
+                &subtitle,
+                &result.coords,
+                &labels,
+                &run.metrics.classes,
+            )?,
+        )?;
+        figure.data = Some(csv_rel);
+        panels.push((format!("Epoch {}", snap.epoch), result.coords));
+        tsne_figures.push(TsneFigure {
+            figure,
+            stats: result.stats,
+        });
+    }
+    let tsne_panel = if panels.is_empty() {
+        None
+    } else {
+        let t = format!(
+            "t-SNE of {title}, Epochs {}",
+            panels
+                .iter()
+                .map(|p| p.0.trim_start_matches("Epoch "))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Some(save(
+            store,
+            &stem("tsne-panel"),
+            id("tsne-panel"),
+            FigureKind::TsnePanel,
+            t.clone(),
+            plot::tsne_panel(&t, &panels, &labels, &run.metrics.classes)?,
+        )?)
+    };
+    Ok(RunFigures {
+        run: spec.id.clone(),
+        accuracy,
+        loss,
+        confusion,
+        tsne: tsne_figures,
+        tsne_panel,
+    })
+}
+
+fn draw_overview(
+    store: &Store,
+    runs: &[StoredRun],
+    y_range: (f64, f64),
+) -> Result<Option<FigureRef>> {
+    if runs.is_empty() {
+        return Ok(None);
+    }
+    let series: Vec<(String, Vec<(i64, f64)>)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r.spec.title(),
+                r.metrics
+                    .epochs
+                    .iter()
+                    .map(|e| (e.epoch, 100.0 * e.test_accuracy))
+                    .collect(),
+            )
+        })
+        .collect();
+    let title = "Test Accuracy of Every Model".to_owned();
+    Ok(Some(save(
+        store,
+        "figures/overview/test-accuracy",
+        "overview-test-accuracy".into(),
+        FigureKind::OverviewAccuracy,
+        title.clone(),
+        plot::overlay(&title, &series, "Test accuracy (%)", y_range)?,
+    )?))
+}
+
+/// A t-SNE result as cached on disk.
+#[derive(Debug, Serialize, Deserialize)]
+struct CachedEmbedding {
+    coords: Vec<[f32; 2]>,
+    stats: TsneStats,
+}
+
+/// The embedding of one snapshot, from the cache when the same snapshot was embedded
+/// with the same settings before (t-SNE of 10,000 points costs seconds to minutes).
+fn embedding(
+    store: &Store,
+    path: &Path,
+    digest: &str,
+    spec: &RunSpec,
+    labels: &[u8],
+) -> Result<CachedEmbedding> {
+    let key = hash::value(&(
+        env!("CARGO_PKG_VERSION"),
+        digest,
+        &spec.tsne,
+        spec.train.seed,
+    ));
+    let cache = store.tsne_cache().join(format!("{key}.json"));
+    if let Ok(hit) = fsx::read_json::<CachedEmbedding>(&cache) {
+        return Ok(hit);
+    }
+    let bytes =
+        std::fs::read(path).with_context(|| format!("{}: cannot read snapshot", path.display()))?;
+    let points: MatrixF32 =
+        npy::decode_f32(&bytes).with_context(|| format!("{}: damaged snapshot", path.display()))?;
+    if points.rows != labels.len() {
+        anyhow::bail!(
+            "{}: {} rows but {} labels",
+            path.display(),
+            points.rows,
+            labels.len()
+        );
+    }
+    let emb = tsne::embed(
+        &points,
+        spec.tsne.perplexity,
+        spec.tsne.iterations,
+        spec.train.seed,
+    )
+    .with_context(|| {
+        format!(
+            "{} ({}): t-SNE of {}",
+            spec.source.display(),
+            spec.id,
+            path.display()
+        )
+    })?;
+    let flat = MatrixF32 {
+        rows: emb.coords.len(),
+        cols: 2,
+        data: emb.coords.iter().flatten().copied().collect(),
+    };
+    let epoch = path
+        .file_stem()
+        .and_then(|s| s.to_str()?.strip_prefix("epoch-")?.parse().ok())
+        .unwrap_or_default();
+    let stats = TsneStats {
+        epoch,
+        points: points.rows,
+        knn_embedding: tsne::knn_accuracy(&flat, labels, KNN_K),
+        knn_latent: tsne::knn_accuracy(&points, labels, KNN_K),
+        kl_divergence: emb.kl_divergence,
+        perplexity: spec.tsne.perplexity,
+        iterations: spec.tsne.iterations,
+        seconds: emb.seconds,
+    };
+    let result = CachedEmbedding {
+        coords: emb.coords,
+        stats,
+    };
+    fsx::write_json(&cache, &result)?;
+    Ok(result)
+}
+
+fn read_labels(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("{}: cannot read snapshot labels", path.display()))?;
+    npy::decode_u8(&bytes).with_context(|| format!("{}: damaged snapshot labels", path.display()))
+}
+
+fn coords_csv(coords: &[[f32; 2]], labels: &[u8], classes: &[String]) -> String {
+    let mut s = String::from("x,y,label,class\n");
+    for (c, l) in coords.iter().zip(labels) {
+        let class = classes.get(*l as usize).map_or("", String::as_str);
+        s.push_str(&format!("{},{},{l},{class}\n", c[0], c[1]));
+    }
+    s
+}

@@ -1,0 +1,906 @@
+//! The model drawing: one block per layer group, top to bottom, with output shapes and
+//! parameter counts, and what changed since the section it extends.
+//!
+//! A convolution or linear layer and the batchnorm, ReLU and dropout layers directly
+//! after it are one block (they change no shape, and the homework talks about them as
+//! one "layer"); max-pooling, flatten and any layer outside such a run get blocks of
+//! their own. Every model uses the same columns, row heights and colours, so two
+//! consecutive sections compare by eye.
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::Drawn;
+use super::canvas::{Figure, render};
+use super::style::{self, ACCENT, INK, MUTED, Scale, thousands};
+use crate::plan::RunSpec;
+use crate::plan::shape::Shape;
+use crate::plan::spec::LayerOp;
+
+/// How a model's layers differ from those of the section it extends, compared by id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LayerChanges {
+    /// The parent section's title; `None` for a base model.
+    pub parent: Option<String>,
+    /// Layers the parent does not have, in model order.
+    pub added: Vec<String>,
+    /// Layers the parent has under the same id with a different operation.
+    pub modified: Vec<String>,
+    /// Parent layers this model no longer has, in the parent's order.
+    pub removed: Vec<RemovedLayer>,
+}
+
+/// A parent layer that the model dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemovedLayer {
+    /// Its id in the parent.
+    pub id: String,
+    /// What it did.
+    pub op: LayerOp,
+    /// The nearest layer before it that the model kept (`None`: it was first), which
+    /// is where the drawing shows the gap.
+    pub after: Option<String>,
+}
+
+impl LayerChanges {
+    /// Whether layer `id` is new or changed.
+    pub fn contains(&self, id: &str) -> bool {
+        self.added.iter().chain(&self.modified).any(|a| a == id)
+    }
+
+    /// Whether the model has the parent's layers exactly (or has no parent).
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.modified.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Compares `spec`'s layers with `parent`'s by id: which are new, which have another
+/// operation, and which are gone. Without a parent nothing counts as changed.
+pub fn changed_layers(spec: &RunSpec, parent: Option<&RunSpec>) -> LayerChanges {
+    let Some(parent) = parent else {
+        return LayerChanges::default();
+    };
+    let mine = &spec.train.layers;
+    let theirs = &parent.train.layers;
+    let find =
+        |layers: &[crate::plan::spec::Layer], id: &str| layers.iter().position(|l| l.id == id);
+    let mut changes = LayerChanges {
+        parent: Some(parent.section_title.clone()),
+        ..LayerChanges::default()
+    };
+    for layer in mine {
+        match find(theirs, &layer.id) {
+            None => changes.added.push(layer.id.clone()),
+            Some(i) if theirs[i].op != layer.op => changes.modified.push(layer.id.clone()),
+            Some(_) => {}
+        }
+    }
+    for (i, layer) in theirs.iter().enumerate() {
+        if find(mine, &layer.id).is_none() {
+            let after = theirs[..i]
+                .iter()
+                .rev()
+                .find(|l| find(mine, &l.id).is_some())
+                .map(|l| l.id.clone());
+            changes.removed.push(RemovedLayer {
+                id: layer.id.clone(),
+                op: layer.op.clone(),
+                after,
+            });
+        }
+    }
+    changes
+}
+
+/// Draws `spec`'s model from its inferred shapes, highlighting the layers in
+/// `changes` and marking where removed ones were.
+pub fn architecture(spec: &RunSpec, changes: &LayerChanges) -> Result<Drawn> {
+    render(&Diagram::new(spec, changes))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Input,
+    Conv,
+    Linear,
+    Pool,
+    Flatten,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Status {
+    Same,
+    New,
+    Changed,
+}
+
+/// One drawn row: a block, or the mark of removed layers.
+#[derive(Debug)]
+enum Row {
+    Block {
+        kind: Kind,
+        label: String,
+        /// Folded-in layers, shown as a suffix: "+ BN + ReLU".
+        extras: Vec<String>,
+        ids: Vec<String>,
+        output: Shape,
+        params: i64,
+        status: Status,
+    },
+    Removed(Vec<String>),
+}
+
+impl Row {
+    fn height(&self) -> f64 {
+        match self {
+            Row::Block { kind, .. } => match kind {
+                Kind::Conv | Kind::Linear => 40.0,
+                Kind::Input | Kind::Pool => 34.0,
+                Kind::Flatten | Kind::Other => 30.0,
+            },
+            Row::Removed(lines) => 22.0 * lines.len() as f64,
+        }
+    }
+}
+
+struct Diagram {
+    /// Ids of new or changed layers, for colouring the id column one id at a time.
+    changed: Vec<String>,
+    title: String,
+    subtitle: String,
+    rows: Vec<Row>,
+    footer: String,
+}
+
+const WIDTH: f64 = 800.0;
+/// Right edge of the id column.
+const IDS: f64 = 150.0;
+/// The block column.
+const BLOCK_LEFT: f64 = 166.0;
+const BLOCK_RIGHT: f64 = 486.0;
+/// Centre of the output-shape column.
+const OUTPUT: f64 = 616.0;
+/// Right edge of the parameter column.
+const PARAMS: f64 = 782.0;
+/// Vertical room between rows, where the arrows go.
+const GAP: f64 = 16.0;
+const HEADER: f64 = 26.0;
+/// How far a changed block's accent outline stands off the block.
+const HALO: f64 = 4.5;
+const FOOTER: f64 = 52.0;
+
+fn op_label(op: &LayerOp) -> String {
+    match op {
+        LayerOp::Conv {
+            out,
+            kernel,
+            stride,
+            padding,
+        } => {
+            let mut s = format!("conv {kernel}×{kernel}, {out}");
+            if *stride != 1 {
+                s.push_str(&format!(" · stride {stride}"));
+            }
+            if *padding != 0 {
+                s.push_str(&format!(" · pad {padding}"));
+            }
+            s
+        }
+        LayerOp::Maxpool { kernel, stride } if kernel == stride => {
+            format!("maxpool {kernel}×{kernel}")
+        }
+        LayerOp::Maxpool { kernel, stride } => {
+            format!("maxpool {kernel}×{kernel} · stride {stride}")
+        }
+        LayerOp::Linear { out } => format!("linear {out}"),
+        LayerOp::Flatten => "flatten (latent vector)".to_owned(),
+        LayerOp::Batchnorm => "batchnorm".to_owned(),
+        LayerOp::Relu => "ReLU".to_owned(),
+        LayerOp::Dropout { p } => format!("dropout {p}"),
+    }
+}
+
+/// An output shape as the column shows it: images as C×H×W, vectors with thousands
+/// separators like the parameter counts beside them.
+fn shape_label(shape: &Shape) -> String {
+    match shape {
+        Shape::Image(_) => shape.to_string(),
+        Shape::Flat(n) => thousands(*n),
+    }
+}
+
+/// How a layer reads as a suffix of the block it is folded into.
+fn extra_label(op: &LayerOp) -> String {
+    match op {
+        LayerOp::Batchnorm => "BN".to_owned(),
+        other => op_label(other),
+    }
+}
+
+impl Diagram {
+    fn new(spec: &RunSpec, changes: &LayerChanges) -> Diagram {
+        let size = crate::data::IMAGE_SIZE as i64;
+        let mut rows = vec![Row::Block {
+            kind: Kind::Input,
+            label: "input image".to_owned(),
+            extras: Vec::new(),
+            ids: Vec::new(),
+            output: Shape::Image([3, size, size]),
+            params: 0,
+            status: Status::Same,
+        }];
+        let removed_after = |rows: &mut Vec<Row>, after: Option<&str>| {
+            let lines: Vec<String> = changes
+                .removed
+                .iter()
+                .filter(|r| r.after.as_deref() == after)
+                .map(|r| format!("removed {} ({})", r.id, op_label(&r.op)))
+                .collect();
+            if !lines.is_empty() {
+                rows.push(Row::Removed(lines));
+            }
+        };
+        removed_after(&mut rows, None);
+        let mut grouped = false;
+        for layer in &spec.shapes {
+            let status = if changes.added.contains(&layer.id) {
+                Status::New
+            } else if changes.modified.contains(&layer.id) {
+                Status::Changed
+            } else {
+                Status::Same
+            };
+            let folds = matches!(
+                layer.op,
+                LayerOp::Batchnorm | LayerOp::Relu | LayerOp::Dropout { .. }
+            );
+            match rows.last_mut() {
+                Some(Row::Block {
+                    extras,
+                    ids,
+                    output,
+                    params,
+                    status: block_status,
+                    ..
+                }) if folds && grouped => {
+                    extras.push(extra_label(&layer.op));
+                    ids.push(layer.id.clone());
+                    *output = layer.output;
+                    *params += layer.params;
+                    *block_status = merge(*block_status, status);
+                }
+                _ => {
+                    let kind = match layer.op {
+                        LayerOp::Conv { .. } => Kind::Conv,
+                        LayerOp::Linear { .. } => Kind::Linear,
+                        LayerOp::Maxpool { .. } => Kind::Pool,
+                        LayerOp::Flatten => Kind::Flatten,
+                        _ => Kind::Other,
+                    };
+                    grouped = matches!(kind, Kind::Conv | Kind::Linear);
+                    rows.push(Row::Block {
+                        kind,
+                        label: op_label(&layer.op),
+                        extras: Vec::new(),
+                        ids: vec![layer.id.clone()],
+                        output: layer.output,
+                        params: layer.params,
+                        status,
+                    });
+                }
+            }
+            // A removed layer's mark goes after the block that holds its predecessor,
+            // which ends a group: the mark must not be folded into.
+            if changes
+                .removed
+                .iter()
+                .any(|r| r.after.as_deref() == Some(&layer.id))
+            {
+                removed_after(&mut rows, Some(&layer.id));
+                grouped = false;
+            }
+        }
+        let subtitle = match &changes.parent {
+            None => "The base model".to_owned(),
+            Some(p) if changes.is_empty() => format!("Same layers as {p}"),
+            Some(p) => format!("Changes from {p} highlighted"),
+        };
+        let footer = format!(
+            "{} trainable parameters · latent (flatten) vector of {} values",
+            thousands(spec.param_count()),
+            thousands(spec.flatten_size())
+        );
+        Diagram {
+            changed: changes
+                .added
+                .iter()
+                .chain(&changes.modified)
+                .cloned()
+                .collect(),
+            title: format!("{}: architecture", spec.section_title),
+            subtitle,
+            rows,
+            footer,
+        }
+    }
+
+    fn top(&self) -> f64 {
+        style::heading_height(WIDTH, &self.title, Some(&self.subtitle)) + HEADER
+    }
+
+    /// Top of every row, in nominal pixels.
+    fn row_tops(&self) -> Vec<f64> {
+        let mut y = self.top();
+        self.rows
+            .iter()
+            .map(|r| {
+                let top = y;
+                y += r.height() + GAP;
+                top
+            })
+            .collect()
+    }
+}
+
+/// A block is new only if everything in it is; any other mix is a change.
+fn merge(a: Status, b: Status) -> Status {
+    match (a, b) {
+        (Status::Same, x) | (x, Status::Same) => x,
+        (Status::New, Status::New) => Status::New,
+        _ => Status::Changed,
+    }
+}
+
+/// Fill and outline of each kind: convolutions blue, linear layers green, pooling
+/// purple, flatten yellow; the same hues as the rest of the report's palette.
+fn colors(kind: Kind) -> (RGBColor, RGBColor) {
+    match kind {
+        Kind::Input => (RGBColor(0xEE, 0xEE, 0xEE), RGBColor(0x88, 0x88, 0x88)),
+        Kind::Conv => (RGBColor(0xDC, 0xE9, 0xF6), RGBColor(0x1F, 0x77, 0xB4)),
+        Kind::Linear => (RGBColor(0xDD, 0xF0, 0xDA), RGBColor(0x2C, 0xA0, 0x2C)),
+        Kind::Pool => (RGBColor(0xEB, 0xE2, 0xF4), RGBColor(0x94, 0x67, 0xBD)),
+        Kind::Flatten => (RGBColor(0xFF, 0xF4, 0xCC), RGBColor(0xB8, 0x9B, 0x00)),
+        Kind::Other => (RGBColor(0xF4, 0xF4, 0xF4), RGBColor(0x99, 0x99, 0x99)),
+    }
+}
+
+impl Figure for Diagram {
+    fn size(&self) -> (u32, u32) {
+        let rows: f64 = self.rows.iter().map(|r| r.height() + GAP).sum();
+        (WIDTH as u32, (self.top() + rows - GAP + FOOTER) as u32)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Scale) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        style::heading(root, s, WIDTH, &self.title, Some(&self.subtitle))?;
+        let top = self.top();
+        let head = s.font(style::SMALL, true, MUTED);
+        let center = (BLOCK_LEFT + BLOCK_RIGHT) / 2.0;
+        for (x, label, h) in [
+            (IDS, "id", HPos::Right),
+            (center, "layer", HPos::Center),
+            (OUTPUT, "output", HPos::Center),
+            (PARAMS, "parameters", HPos::Right),
+        ] {
+            style::text(root, s, label, (x, top - 8.0), &head, h, VPos::Bottom)?;
+        }
+        let tops = self.row_tops();
+        for (i, (row, &y)) in self.rows.iter().zip(&tops).enumerate() {
+            if let Some(next) = self.rows.get(i + 1) {
+                // Stop at a highlighted block's halo rather than run through it.
+                let halo = matches!(next, Row::Block { status, .. } if *status != Status::Same);
+                let end = tops[i + 1] - if halo { HALO } else { 0.0 };
+                arrow(root, s, center, y + row.height(), end)?;
+            }
+            match row {
+                Row::Removed(lines) => draw_removed(root, s, lines, y)?,
+                Row::Block {
+                    kind,
+                    label,
+                    extras,
+                    ids,
+                    output,
+                    params,
+                    status,
+                } => {
+                    let h = row.height();
+                    draw_block(root, s, *kind, y, h, *status)?;
+                    let mid = y + h / 2.0;
+                    let mut text = label.clone();
+                    for e in extras {
+                        text.push_str(" + ");
+                        text.push_str(e);
+                    }
+                    // Smaller type for long labels (a conv with stride, padding and
+                    // three folded layers) so they stay inside the block.
+                    let room = BLOCK_RIGHT - BLOCK_LEFT - 16.0;
+                    let first = if matches!(kind, Kind::Conv | Kind::Linear) {
+                        style::LABEL
+                    } else {
+                        style::TICK
+                    };
+                    let size = [first, style::TICK, style::SMALL, 12.0]
+                        .into_iter()
+                        .find(|&z| z <= first && style::text_width(&text, z, false) <= room)
+                        .unwrap_or(12.0);
+                    style::text(
+                        root,
+                        s,
+                        &text,
+                        (center, mid),
+                        &s.font(size, false, INK),
+                        HPos::Center,
+                        VPos::Center,
+                    )?;
+                    draw_ids(root, s, ids, changes_of(ids, &self.changed), mid)?;
+                    if *status != Status::Same {
+                        let tag = if *status == Status::New {
+                            "new"
+                        } else {
+                            "changed"
+                        };
+                        pill(root, s, tag, (BLOCK_RIGHT + 10.0, mid))?;
+                    }
+                    style::text(
+                        root,
+                        s,
+                        &shape_label(output),
+                        (OUTPUT, mid),
+                        &s.font(style::TICK, false, INK),
+                        HPos::Center,
+                        VPos::Center,
+                    )?;
+                    let p = if *params > 0 {
+                        thousands(*params)
+                    } else {
+                        "–".to_owned()
+                    };
+                    let color = if *params > 0 { INK } else { MUTED };
+                    style::text(
+                        root,
+                        s,
+                        &p,
+                        (PARAMS, mid),
+                        &s.font(style::TICK, false, color),
+                        HPos::Right,
+                        VPos::Center,
+                    )?;
+                }
+            }
+        }
+        let (_, h) = self.size();
+        let rule_y = f64::from(h) - FOOTER + 12.0;
+        root.draw(&PathElement::new(
+            vec![s.pt(IDS - 60.0, rule_y), s.pt(PARAMS, rule_y)],
+            style::GRID.stroke_width(s.stroke(1.0)),
+        ))?;
+        style::text(
+            root,
+            s,
+            &self.footer,
+            (WIDTH / 2.0, rule_y + 20.0),
+            &s.font(style::TICK, true, INK),
+            HPos::Center,
+            VPos::Center,
+        )
+    }
+}
+
+/// Which of `ids` are in `changed`.
+fn changes_of(ids: &[String], changed: &[String]) -> Vec<bool> {
+    ids.iter().map(|id| changed.contains(id)).collect()
+}
+
+/// The ids of a block, right-aligned on the id column, each changed one in bold accent
+/// so a block of "conv2 bn2 relu2" shows which of the three is new.
+fn draw_ids<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Scale,
+    ids: &[String],
+    changed: Vec<bool>,
+    y: f64,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let space = style::text_width(" ", style::SMALL, false);
+    let mut right = IDS;
+    for (id, &hot) in ids.iter().zip(&changed).rev() {
+        let color = if hot { ACCENT } else { MUTED };
+        style::text(
+            root,
+            s,
+            id,
+            (right, y),
+            &s.font(style::SMALL, hot, color),
+            HPos::Right,
+            VPos::Center,
+        )?;
+        right -= style::text_width(id, style::SMALL, hot) + space;
+    }
+    Ok(())
+}
+
+/// A closed outline through `points` (nominal), begun halfway along the first edge so
+/// the seam where the stroke starts and ends falls on a straight stretch, not a corner.
+fn outline<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Scale,
+    points: &[(f64, f64)],
+    style: ShapeStyle,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let (a, b) = (points[0], points[1 % points.len()]);
+    let start = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+    let path: Vec<(i32, i32)> = std::iter::once(start)
+        .chain(points[1..].iter().copied())
+        .chain([a, start])
+        .map(|(x, y)| s.pt(x, y))
+        .collect();
+    root.draw(&PathElement::new(path, style))?;
+    Ok(())
+}
+
+/// The block outline of `kind`: pooling as a funnel narrowing downward (it shrinks the
+/// image), everything else as a box, narrower for shape-only layers.
+fn draw_block<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Scale,
+    kind: Kind,
+    y: f64,
+    h: f64,
+    status: Status,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let (fill, line) = colors(kind);
+    let (l, r) = match kind {
+        Kind::Conv | Kind::Linear | Kind::Flatten => (BLOCK_LEFT, BLOCK_RIGHT),
+        _ => (BLOCK_LEFT + 30.0, BLOCK_RIGHT - 30.0),
+    };
+    let corners: Vec<(f64, f64)> = match kind {
+        Kind::Pool => vec![(l, y), (r, y), (r - 30.0, y + h), (l + 30.0, y + h)],
+        _ => vec![(l, y), (r, y), (r, y + h), (l, y + h)],
+    };
+    if status != Status::Same {
+        // A halo outside the outline, so the block's own colour still says its kind.
+        // (A path, not a Rectangle: plotters' SVG drops a rectangle's stroke width.)
+        let (l, r, t, b) = (l - HALO, r + HALO, y - HALO, y + h + HALO);
+        outline(
+            root,
+            s,
+            &[(l, t), (r, t), (r, b), (l, b)],
+            ACCENT.stroke_width(s.stroke(2.5)),
+        )?;
+    }
+    let pts: Vec<(i32, i32)> = corners.iter().map(|&(x, y)| s.pt(x, y)).collect();
+    root.draw(&Polygon::new(pts, fill.filled()))?;
+    outline(root, s, &corners, line.stroke_width(s.stroke(1.5)))
+}
+
+/// A downward arrow between two rows.
+fn arrow<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Scale,
+    x: f64,
+    from: f64,
+    to: f64,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let color = RGBColor(0x99, 0x99, 0x99);
+    root.draw(&PathElement::new(
+        vec![s.pt(x, from + 1.0), s.pt(x, to - 5.0)],
+        color.stroke_width(s.stroke(1.5)),
+    ))?;
+    root.draw(&Polygon::new(
+        vec![
+            s.pt(x - 4.5, to - 6.0),
+            s.pt(x + 4.5, to - 6.0),
+            s.pt(x, to - 0.5),
+        ],
+        color.filled(),
+    ))?;
+    Ok(())
+}
+
+/// A filled tag with white bold text, its left edge at `x`.
+fn pill<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Scale,
+    tag: &str,
+    (x, y): (f64, f64),
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let w = style::text_width(tag, style::SMALL, true) + 12.0;
+    root.draw(&Rectangle::new(
+        [s.pt(x, y - 10.0), s.pt(x + w, y + 10.0)],
+        ACCENT.filled(),
+    ))?;
+    style::text(
+        root,
+        s,
+        tag,
+        (x + w / 2.0, y),
+        &s.font(style::SMALL, true, WHITE),
+        HPos::Center,
+        VPos::Center,
+    )
+}
+
+/// Where removed layers were: a dashed accent rule with one line of text per layer.
+fn draw_removed<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Scale,
+    lines: &[String],
+    y: f64,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let center = (BLOCK_LEFT + BLOCK_RIGHT) / 2.0;
+    let h = 22.0 * lines.len() as f64;
+    let mut x = BLOCK_LEFT + 30.0;
+    while x < BLOCK_RIGHT - 30.0 {
+        for edge in [y, y + h] {
+            root.draw(&PathElement::new(
+                vec![s.pt(x, edge), s.pt((x + 6.0).min(BLOCK_RIGHT - 30.0), edge)],
+                ACCENT.stroke_width(s.stroke(1.5)),
+            ))?;
+        }
+        x += 10.0;
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let mid = y + 22.0 * (i as f64 + 0.5);
+        let w = style::text_width(line, style::SMALL, false) + 12.0;
+        root.draw(&Rectangle::new(
+            [
+                s.pt(center - w / 2.0, mid - 9.0),
+                s.pt(center + w / 2.0, mid + 9.0),
+            ],
+            WHITE.filled(),
+        ))?;
+        style::text(
+            root,
+            s,
+            line,
+            (center, mid),
+            &s.font(style::SMALL, false, ACCENT),
+            HPos::Center,
+            VPos::Center,
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::super::testutil::{parse, png_size, svg_texts};
+    use super::*;
+    use crate::plan::RunId;
+    use crate::plan::shape::infer;
+    use crate::plan::spec::{Augment, Layer, Normalize, OptimizerSpec, TrainSpec, TsneSettings};
+
+    fn conv(out: i64, kernel: i64, padding: i64) -> LayerOp {
+        LayerOp::Conv {
+            out,
+            kernel,
+            stride: 1,
+            padding,
+        }
+    }
+
+    const POOL: LayerOp = LayerOp::Maxpool {
+        kernel: 2,
+        stride: 2,
+    };
+
+    fn spec(title: &str, layers: &[(&str, LayerOp)]) -> RunSpec {
+        let layers: Vec<Layer> = layers
+            .iter()
+            .map(|(id, op)| Layer {
+                id: (*id).to_owned(),
+                op: op.clone(),
+            })
+            .collect();
+        let shapes = infer(&layers, Shape::Image([3, 32, 32])).unwrap();
+        let optimizer = OptimizerSpec::Sgd {
+            lr: 0.01,
+            momentum: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+        };
+        let normalize = Normalize {
+            mean: [0.5; 3],
+            std: [0.25; 3],
+        };
+        RunSpec {
+            id: RunId {
+                section: title.to_lowercase().replace(' ', "-"),
+                variant: "main".to_owned(),
+            },
+            profile: "quick".to_owned(),
+            section_title: title.to_owned(),
+            variant_title: None,
+            summary: None,
+            parent: None,
+            source: PathBuf::from("experiments/x.toml"),
+            train: TrainSpec {
+                layers,
+                optimizer,
+                epochs: 1,
+                batch_size: 64,
+                seed: 0,
+                augment: Augment {
+                    crop_padding: 0,
+                    hflip: 0.0,
+                    vflip: 0.0,
+                },
+                normalize,
+                snapshot_epochs: vec![],
+                snapshot_pca: 50,
+            },
+            tsne: TsneSettings {
+                perplexity: 30.0,
+                iterations: 1000,
+            },
+            shapes,
+        }
+    }
+
+    fn model_1() -> RunSpec {
+        spec(
+            "Model 1",
+            &[
+                ("conv1", conv(16, 5, 2)),
+                ("relu1", LayerOp::Relu),
+                ("pool1", POOL),
+                ("conv2", conv(32, 5, 2)),
+                ("relu2", LayerOp::Relu),
+                ("pool2", POOL),
+                ("flatten1", LayerOp::Flatten),
+                ("fc1", LayerOp::Linear { out: 128 }),
+                ("relu3", LayerOp::Relu),
+                ("fc2", LayerOp::Linear { out: 10 }),
+            ],
+        )
+    }
+
+    /// Model 1 with pool1 removed, conv2's kernel changed and a batchnorm added.
+    fn model_2() -> RunSpec {
+        spec(
+            "Model 2",
+            &[
+                ("conv1", conv(16, 5, 2)),
+                ("relu1", LayerOp::Relu),
+                ("conv2", conv(32, 3, 1)),
+                ("bn1", LayerOp::Batchnorm),
+                ("relu2", LayerOp::Relu),
+                ("pool2", POOL),
+                ("flatten1", LayerOp::Flatten),
+                ("fc1", LayerOp::Linear { out: 128 }),
+                ("relu3", LayerOp::Relu),
+                ("fc2", LayerOp::Linear { out: 10 }),
+            ],
+        )
+    }
+
+    #[test]
+    fn changes_are_found_by_id() {
+        let (parent, child) = (model_1(), model_2());
+        let c = changed_layers(&child, Some(&parent));
+        assert_eq!(c.parent.as_deref(), Some("Model 1"));
+        assert_eq!(c.added, ["bn1"]);
+        assert_eq!(c.modified, ["conv2"]);
+        assert_eq!(
+            c.removed,
+            [RemovedLayer {
+                id: "pool1".into(),
+                op: POOL,
+                after: Some("relu1".into())
+            }]
+        );
+        assert!(c.contains("conv2") && c.contains("bn1") && !c.contains("conv1"));
+        assert!(changed_layers(&child, None).is_empty());
+        assert!(changed_layers(&parent, Some(&parent)).is_empty());
+    }
+
+    #[test]
+    fn blocks_group_layers_and_carry_shapes_params_and_changes() {
+        let (parent, child) = (model_1(), model_2());
+        let changes = changed_layers(&child, Some(&parent));
+        let d = Diagram::new(&child, &changes);
+        let blocks: Vec<(&str, String, i64, Status)> = d
+            .rows
+            .iter()
+            .filter_map(|r| match r {
+                Row::Block {
+                    ids,
+                    output,
+                    params,
+                    status,
+                    ..
+                } => Some((
+                    ids.first().map_or("input", |s| s.as_str()),
+                    output.to_string(),
+                    *params,
+                    *status,
+                )),
+                Row::Removed(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            blocks,
+            [
+                ("input", "3×32×32".to_owned(), 0, Status::Same),
+                ("conv1", "16×32×32".to_owned(), 1216, Status::Same),
+                // conv2 (3×3, 16 → 32) + bn1: changed and new together read as changed.
+                ("conv2", "32×32×32".to_owned(), 4640 + 64, Status::Changed),
+                ("pool2", "32×16×16".to_owned(), 0, Status::Same),
+                ("flatten1", "8192".to_owned(), 0, Status::Same),
+                ("fc1", "128".to_owned(), 8192 * 128 + 128, Status::Same),
+                ("fc2", "10".to_owned(), 1290, Status::Same),
+            ]
+        );
+        // The removed pool1 is marked right after the block that held relu1.
+        let removed_at = d
+            .rows
+            .iter()
+            .position(|r| matches!(r, Row::Removed(_)))
+            .unwrap();
+        assert!(
+            matches!(&d.rows[removed_at - 1], Row::Block { ids, .. } if ids.contains(&"relu1".to_owned()))
+        );
+
+        let drawn = architecture(&child, &changes).unwrap();
+        let texts: Vec<String> = svg_texts(&drawn.svg).into_iter().map(|t| t.2).collect();
+        for want in [
+            "Model 2: architecture",
+            "Changes from Model 1 highlighted",
+            "conv 5×5, 16 · pad 2 + ReLU",
+            "conv 3×3, 32 · pad 1 + BN + ReLU",
+            "maxpool 2×2",
+            "linear 128 + ReLU",
+            "32×32×32",
+            "1,048,704",
+            "changed",
+            "removed pool1 (maxpool 2×2)",
+        ] {
+            assert!(
+                texts.iter().any(|t| t == want),
+                "missing {want:?} in {texts:?}"
+            );
+        }
+        // In the id column only the new and changed ids are in the accent colour.
+        let accent = format!("#{:02X}{:02X}{:02X}", ACCENT.0, ACCENT.1, ACCENT.2);
+        let ids = parse(&drawn.svg)
+            .into_iter()
+            .filter(|e| e.name == "text" && e.num("x") <= IDS);
+        let hot: Vec<String> = ids
+            .filter(|e| e.attrs["fill"] == accent)
+            .map(|e| e.text)
+            .collect();
+        assert_eq!(hot, ["bn1", "conv2"]);
+        let total = thousands(child.param_count());
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with(&total) && t.contains("8,192"))
+        );
+        let (w, h) = d.size();
+        assert_eq!(png_size(&drawn.png), (2 * w, 2 * h));
+    }
+}

@@ -1,0 +1,706 @@
+//! Per-epoch curves: one run's accuracy or loss, and several runs' test accuracy.
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::Drawn;
+use super::canvas::{Figure, render};
+use super::style::{self, INK, Key, MUTED, Marker, Scale, TAB10};
+use crate::store::Metrics;
+
+/// Train is blue and test orange in every per-run plot, so readers learn it once.
+const TRAIN: RGBColor = TAB10[0];
+const TEST: RGBColor = TAB10[1];
+
+/// Train and test accuracy (in %) per epoch, with the best test epoch marked. The
+/// caller passes one `y_range` (in %) for every run so that sections compare at a
+/// glance.
+pub fn accuracy(title: &str, metrics: &Metrics, y_range: (f64, f64)) -> Result<Drawn> {
+    render(&Curves::accuracy(title, metrics, y_range))
+}
+
+/// Train and test loss per epoch, with the lowest test loss marked. The y-axis starts
+/// at zero, so the drop reads at its true proportion.
+pub fn loss(title: &str, metrics: &Metrics) -> Result<Drawn> {
+    render(&Curves::loss(title, metrics))
+}
+
+/// Several runs' curves in one plot (every model's test accuracy, or one section's
+/// variants), each with its own colour and point shape and a legend beside the plot.
+pub fn overlay(
+    title: &str,
+    series: &[(String, Vec<(i64, f64)>)],
+    y_label: &str,
+    y_range: (f64, f64),
+) -> Result<Drawn> {
+    render(&Curves::overlay(title, series, y_label, y_range))
+}
+
+/// One plotted line.
+struct Line {
+    label: String,
+    color: RGBColor,
+    marker: Marker,
+    points: Vec<(i64, f64)>,
+}
+
+/// The point called out with a ring and a label.
+struct Callout {
+    epoch: i64,
+    value: f64,
+    color: RGBColor,
+    text: String,
+}
+
+/// Where the legend goes: a row above the plot for two entries, a column beside it for
+/// many (a row of eleven run names would wrap into a block that hides nothing but
+/// reads worse).
+#[derive(PartialEq)]
+enum LegendAt {
+    Above,
+    Right,
+}
+
+struct Curves {
+    title: String,
+    y_label: String,
+    y_range: (f64, f64),
+    /// Decimals of the y tick labels.
+    y_decimals: usize,
+    lines: Vec<Line>,
+    callout: Option<Callout>,
+    legend: LegendAt,
+}
+
+const WIDTH: f64 = 800.0;
+const HEIGHT: f64 = 460.0;
+/// Room for the y tick labels and the rotated axis title.
+const Y_AREA: f64 = 68.0;
+/// Room for the x tick labels and the axis title.
+const X_AREA: f64 = 48.0;
+const MARGIN: f64 = 14.0;
+const RIGHT: f64 = 24.0;
+/// The widest a legend entry may be; longer run names are shortened with "…".
+const LEGEND_MAX: f64 = 280.0;
+
+impl Curves {
+    fn accuracy(title: &str, metrics: &Metrics, y_range: (f64, f64)) -> Curves {
+        let train = per_epoch(metrics, |e| 100.0 * e.train_accuracy);
+        let test = per_epoch(metrics, |e| 100.0 * e.test_accuracy);
+        // The first of equal bests: the epoch at which that accuracy was reached.
+        let callout = best(&test, |a, b| a > b).map(|(epoch, value)| Callout {
+            epoch,
+            value,
+            color: TEST,
+            text: format!("best {value:.1} % (epoch {epoch})"),
+        });
+        Curves {
+            title: title.to_owned(),
+            y_label: "Accuracy (%)".to_owned(),
+            y_range: sane_range(y_range, (0.0, 100.0)),
+            y_decimals: 0,
+            lines: train_test(train, test),
+            callout,
+            legend: LegendAt::Above,
+        }
+    }
+
+    fn loss(title: &str, metrics: &Metrics) -> Curves {
+        let train = per_epoch(metrics, |e| e.train_loss);
+        let test = per_epoch(metrics, |e| e.test_loss);
+        let callout = best(&test, |a, b| a < b).map(|(epoch, value)| Callout {
+            epoch,
+            value,
+            color: TEST,
+            text: format!("lowest {value:.3} (epoch {epoch})"),
+        });
+        let top = train
+            .iter()
+            .chain(&test)
+            .map(|p| p.1)
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max);
+        let (step, decimals) = nice_step(top * 1.05, 6);
+        let hi = if top > 0.0 {
+            (top * 1.05 / step).ceil() * step
+        } else {
+            1.0
+        };
+        Curves {
+            title: title.to_owned(),
+            y_label: "Loss (cross-entropy)".to_owned(),
+            y_range: (0.0, hi),
+            y_decimals: decimals,
+            lines: train_test(train, test),
+            callout,
+            legend: LegendAt::Above,
+        }
+    }
+
+    fn overlay(
+        title: &str,
+        series: &[(String, Vec<(i64, f64)>)],
+        y_label: &str,
+        y_range: (f64, f64),
+    ) -> Curves {
+        let y_range = sane_range(y_range, (0.0, 100.0));
+        let lines = series
+            .iter()
+            .enumerate()
+            .map(|(i, (label, points))| Line {
+                label: label.clone(),
+                color: TAB10[i % TAB10.len()],
+                marker: Marker::nth(i + i / TAB10.len()),
+                points: points.clone(),
+            })
+            .collect();
+        Curves {
+            title: title.to_owned(),
+            y_label: y_label.to_owned(),
+            y_range,
+            y_decimals: nice_step(y_range.1 - y_range.0, 8).1,
+            lines,
+            callout: None,
+            legend: LegendAt::Right,
+        }
+    }
+
+    fn keys(&self) -> Vec<Key> {
+        self.lines
+            .iter()
+            .map(|l| {
+                Key {
+                    label: l.label.clone(),
+                    color: l.color,
+                    marker: l.marker,
+                    line: true,
+                }
+                .fitted(LEGEND_MAX)
+            })
+            .collect()
+    }
+
+    /// Nominal top of the chart (below heading and a legend row).
+    fn chart_top(&self) -> f64 {
+        let mut top = style::heading_height(WIDTH, &self.title, None);
+        if self.legend == LegendAt::Above {
+            top += style::legend_row_height(&self.keys(), WIDTH - 2.0 * MARGIN) + 6.0;
+        }
+        top
+    }
+
+    fn legend_width(&self) -> f64 {
+        match self.legend {
+            LegendAt::Above => 0.0,
+            LegendAt::Right => style::legend_column_width(&self.keys()) + 16.0,
+        }
+    }
+
+    /// The plotting rectangle (left, top, right, bottom) in nominal pixels: what the
+    /// data maps onto.
+    fn plot_rect(&self) -> (f64, f64, f64, f64) {
+        (
+            MARGIN + Y_AREA,
+            self.chart_top(),
+            WIDTH - RIGHT - self.legend_width(),
+            HEIGHT - MARGIN - X_AREA,
+        )
+    }
+
+    /// First and last epoch plotted (1 and 1 when there are none).
+    fn epochs(&self) -> (i64, i64) {
+        let epochs = self.lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
+        let (lo, hi) = epochs.fold((i64::MAX, i64::MIN), |(lo, hi), e| (lo.min(e), hi.max(e)));
+        if lo > hi { (1, 1) } else { (lo, hi) }
+    }
+
+    fn x_range(&self) -> (f64, f64) {
+        let (lo, hi) = self.epochs();
+        // A little room so the first and last markers do not sit on the frame.
+        let pad = ((hi - lo) as f64 * 0.03).max(0.3);
+        (lo as f64 - pad, hi as f64 + pad)
+    }
+}
+
+impl Figure for Curves {
+    fn size(&self) -> (u32, u32) {
+        (WIDTH as u32, HEIGHT as u32)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Scale) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let top = style::heading(root, s, WIDTH, &self.title, None)?;
+        let keys = self.keys();
+        if self.legend == LegendAt::Above {
+            style::legend_row(root, s, &keys, (MARGIN, top), WIDTH - 2.0 * MARGIN)?;
+        }
+        let (left, plot_top, right, bottom) = self.plot_rect();
+        let chart_area = root.clone().shrink(
+            s.pt(left - Y_AREA, plot_top),
+            (
+                s.px(right - left + Y_AREA) as u32,
+                s.px(bottom - plot_top + X_AREA) as u32,
+            ),
+        );
+        let (x_lo, x_hi) = self.x_range();
+        let x_ticks = {
+            let (first, last) = self.epochs();
+            epoch_ticks(first, last)
+        };
+        let (y_lo, y_hi) = self.y_range;
+        let (y_step, _) = nice_step(y_hi - y_lo, 8);
+        let y_ticks: Vec<f64> = ((y_lo / y_step).ceil() as i64..=(y_hi / y_step).floor() as i64)
+            .map(|i| i as f64 * y_step)
+            .collect();
+        let mut chart = ChartBuilder::on(&chart_area)
+            .x_label_area_size(s.px(X_AREA))
+            .y_label_area_size(s.px(Y_AREA))
+            .build_cartesian_2d(
+                Axis {
+                    lo: x_lo,
+                    hi: x_hi,
+                    ticks: x_ticks,
+                },
+                Axis {
+                    lo: y_lo,
+                    hi: y_hi,
+                    ticks: y_ticks,
+                },
+            )?;
+        let decimals = self.y_decimals;
+        chart
+            .configure_mesh()
+            .x_desc("Epoch")
+            .y_desc(self.y_label.as_str())
+            .axis_desc_style(s.font(style::LABEL, false, INK))
+            .label_style(s.font(style::TICK, false, INK))
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.decimals$}"))
+            .bold_line_style(style::GRID.stroke_width(s.stroke(1.0)))
+            .axis_style(MUTED.stroke_width(s.stroke(1.0)))
+            .set_all_tick_mark_size(s.px(5.0))
+            .draw()?;
+
+        let map = |(e, v): (i64, f64)| chart.backend_coord(&(e as f64, v.clamp(y_lo, y_hi)));
+        let mut drawn: Vec<Vec<(i32, i32)>> = Vec::new();
+        // Fifty epochs of full-size markers would merge into a thick band.
+        let epochs = self.lines.iter().map(|l| l.points.len()).max().unwrap_or(0);
+        let marker_radius = if epochs > 20 { 2.5 } else { 3.5 };
+        for line in &self.lines {
+            // A diverged epoch (NaN loss) breaks the line instead of dragging it off.
+            for run in line
+                .points
+                .split(|p| !p.1.is_finite())
+                .filter(|r| !r.is_empty())
+            {
+                let pixels: Vec<(i32, i32)> = run.iter().copied().map(map).collect();
+                root.draw(&PathElement::new(
+                    pixels.clone(),
+                    line.color.stroke_width(s.stroke(2.5)),
+                ))?;
+                for &p in &pixels {
+                    style::marker(root, s, line.marker, p, marker_radius, line.color)?;
+                }
+                drawn.push(pixels);
+            }
+        }
+        if self.lines.iter().all(|l| l.points.is_empty()) {
+            style::text(
+                root,
+                s,
+                "no epochs recorded",
+                ((left + right) / 2.0, (plot_top + bottom) / 2.0),
+                &s.font(style::LABEL, false, MUTED),
+                HPos::Center,
+                VPos::Center,
+            )?;
+        }
+        if let Some(c) = &self.callout {
+            let p = map((c.epoch, c.value));
+            let axis = chart.backend_coord(&(c.epoch as f64, y_lo));
+            dashed(root, s, p, axis, c.color.mix(0.6))?;
+            root.draw(&Circle::new(
+                p,
+                s.px(8.0),
+                c.color.stroke_width(s.stroke(2.0)),
+            ))?;
+            let rect = (s.px(left), s.px(plot_top), s.px(right), s.px(bottom));
+            label_near(root, s, &c.text, p, rect, &drawn)?;
+        }
+        if self.legend == LegendAt::Right {
+            style::legend_column(root, s, &keys, (right + 16.0, plot_top))?;
+        }
+        Ok(())
+    }
+}
+
+/// A linear axis with exactly the ticks given. plotters' own f64 axis picks ticks
+/// itself (and its `with_key_points` loses the label formatter), so epochs would get
+/// labels like 2.5.
+struct Axis {
+    lo: f64,
+    hi: f64,
+    ticks: Vec<f64>,
+}
+
+impl Ranged for Axis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let t = (v - self.lo) / (self.hi - self.lo);
+        limit.0 + (f64::from(limit.1 - limit.0) * t).round() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        // Only the ticks as grid lines: no lighter in-between lines.
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+/// `f` of every epoch, in order.
+fn per_epoch(
+    metrics: &Metrics,
+    f: impl Fn(&crate::store::record::EpochMetrics) -> f64,
+) -> Vec<(i64, f64)> {
+    metrics.epochs.iter().map(|e| (e.epoch, f(e))).collect()
+}
+
+fn train_test(train: Vec<(i64, f64)>, test: Vec<(i64, f64)>) -> Vec<Line> {
+    vec![
+        Line {
+            label: "train".to_owned(),
+            color: TRAIN,
+            marker: Marker::Circle,
+            points: train,
+        },
+        Line {
+            label: "test".to_owned(),
+            color: TEST,
+            marker: Marker::Square,
+            points: test,
+        },
+    ]
+}
+
+/// The first finite point that no later one beats by `better`.
+fn best(points: &[(i64, f64)], better: impl Fn(f64, f64) -> bool) -> Option<(i64, f64)> {
+    points
+        .iter()
+        .copied()
+        .filter(|p| p.1.is_finite())
+        .fold(None, |acc, p| match acc {
+            Some(a) if !better(p.1, a.1) => Some(a),
+            _ => Some(p),
+        })
+}
+
+/// `range` if it is a usable interval, else `fallback`.
+fn sane_range(range: (f64, f64), fallback: (f64, f64)) -> (f64, f64) {
+    if range.0.is_finite() && range.1.is_finite() && range.0 < range.1 {
+        range
+    } else {
+        fallback
+    }
+}
+
+/// A 1-2-5 step that splits `span` into at most `max` intervals, with the decimals
+/// its labels need.
+fn nice_step(span: f64, max: usize) -> (f64, usize) {
+    if !(span.is_finite() && span > 0.0) {
+        return (1.0, 0);
+    }
+    let raw = span / max as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|&st| st >= raw * (1.0 - 1e-9))
+        .unwrap_or(10.0 * mag);
+    let decimals = if step >= 1.0 {
+        0
+    } else {
+        // 2.5 × 10^-k needs one more digit than 10^-k.
+        let d = (-step.log10()).ceil() as usize;
+        if ((step * 10f64.powi(d as i32)).round() - step * 10f64.powi(d as i32)).abs() > 1e-6 {
+            d + 1
+        } else {
+            d
+        }
+    };
+    (step, decimals)
+}
+
+/// Whole epochs from `lo` to `hi` at a step that keeps the labels apart.
+fn epoch_ticks(lo: i64, hi: i64) -> Vec<f64> {
+    if lo > hi {
+        return Vec::new();
+    }
+    let step = [1, 2, 5, 10, 20, 25, 50, 100, 200, 500]
+        .into_iter()
+        .find(|st| (hi - lo) / st < 12)
+        .unwrap_or(1000);
+    // Multiples of the step, plus the first epoch when it is not one (epoch 1).
+    let mut ticks: Vec<f64> = (lo..=hi)
+        .filter(|e| e % step == 0)
+        .map(|e| e as f64)
+        .collect();
+    if lo % step != 0
+        && ticks
+            .first()
+            .is_none_or(|&t| t - lo as f64 >= step as f64 / 2.0)
+    {
+        ticks.insert(0, lo as f64);
+    }
+    ticks
+}
+
+/// A dashed line between two backend points.
+fn dashed<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Scale,
+    from: (i32, i32),
+    to: (i32, i32),
+    color: RGBAColor,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let (dx, dy) = (f64::from(to.0 - from.0), f64::from(to.1 - from.1));
+    let len = dx.hypot(dy);
+    let (dash, gap) = (f64::from(s.px(5.0)), f64::from(s.px(4.0)));
+    let mut t = f64::from(s.px(9.0)); // start outside the ring
+    while t < len {
+        let end = (t + dash).min(len);
+        let at = |u: f64| {
+            (
+                from.0 + (dx * u / len).round() as i32,
+                from.1 + (dy * u / len).round() as i32,
+            )
+        };
+        root.draw(&PathElement::new(
+            vec![at(t), at(end)],
+            color.stroke_width(s.stroke(1.0)),
+        ))?;
+        t = end + gap;
+    }
+    Ok(())
+}
+
+/// Puts `text` in a white box beside the backend point `p`: of the four corners around
+/// it, the first inside the plot `rect` that covers the fewest plotted points (lines
+/// sampled along their segments), so the label hides as little data as possible.
+fn label_near<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Scale,
+    text: &str,
+    p: (i32, i32),
+    rect: (i32, i32, i32, i32),
+    lines: &[Vec<(i32, i32)>],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let size = style::TICK;
+    let w = s.px(style::text_width(text, size, true) + 12.0);
+    let h = s.px(size + 8.0);
+    let gap = s.px(11.0);
+    let candidates = [
+        (p.0 - gap - w, p.1 - gap - h),
+        (p.0 + gap, p.1 - gap - h),
+        (p.0 - gap - w, p.1 + gap),
+        (p.0 + gap, p.1 + gap),
+    ];
+    let samples: Vec<(i32, i32)> = lines
+        .iter()
+        .flat_map(|l| {
+            l.windows(2).flat_map(|seg| {
+                (0..=16).map(move |i| {
+                    (
+                        seg[0].0 + (seg[1].0 - seg[0].0) * i / 16,
+                        seg[0].1 + (seg[1].1 - seg[0].1) * i / 16,
+                    )
+                })
+            })
+        })
+        .chain(lines.iter().flatten().copied())
+        .collect();
+    let cost = |&(x, y): &(i32, i32)| {
+        let outside = x < rect.0 || y < rect.1 || x + w > rect.2 || y + h > rect.3;
+        let covered = samples
+            .iter()
+            .filter(|q| q.0 >= x && q.0 <= x + w && q.1 >= y && q.1 <= y + h)
+            .count();
+        (outside, covered)
+    };
+    // min_by_key keeps the first of equals, so ties go to the order above.
+    let (x, y) = candidates
+        .iter()
+        .copied()
+        .min_by_key(cost)
+        .unwrap_or(candidates[0]);
+    root.draw(&Rectangle::new(
+        [(x, y), (x + w, y + h)],
+        WHITE.mix(0.88).filled(),
+    ))?;
+    root.draw(&Rectangle::new(
+        [(x, y), (x + w, y + h)],
+        style::GRID.stroke_width(s.stroke(1.0)),
+    ))?;
+    style::text(
+        root,
+        s,
+        text,
+        (s.nominal(x + w / 2), s.nominal(y + h / 2)),
+        &s.font(size, true, INK),
+        HPos::Center,
+        VPos::Center,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{metrics, png_size, polylines, svg_texts};
+    use super::*;
+
+    /// Maps an SVG polyline back through the plot rectangle and axis ranges.
+    fn unmap(c: &Curves, (px, py): (f64, f64)) -> (f64, f64) {
+        let (l, t, r, b) = c.plot_rect();
+        let (x0, x1) = c.x_range();
+        let (y0, y1) = c.y_range;
+        (
+            x0 + (px - l) / (r - l) * (x1 - x0),
+            y0 + (b - py) / (b - t) * (y1 - y0),
+        )
+    }
+
+    fn assert_line_matches(c: &Curves, svg: &str, color: RGBColor, want: &[(i64, f64)]) {
+        let hex = format!("#{:02X}{:02X}{:02X}", color.0, color.1, color.2);
+        let line = polylines(svg, &hex)
+            .into_iter()
+            .find(|l| l.len() == want.len())
+            .unwrap_or_else(|| panic!("no {hex} polyline of {} points", want.len()));
+        let (l, t, r, b) = c.plot_rect();
+        let (x0, x1) = c.x_range();
+        let (y0, y1) = c.y_range;
+        // One pixel, expressed in data units on each axis.
+        let (ex, ey) = ((x1 - x0) / (r - l), (y1 - y0) / (b - t));
+        for (&p, &(epoch, value)) in line.iter().zip(want) {
+            let (x, y) = unmap(c, p);
+            assert!(
+                (x - epoch as f64).abs() <= 1.5 * ex,
+                "x {x} vs epoch {epoch}"
+            );
+            assert!((y - value).abs() <= 1.5 * ey, "y {y} vs {value}");
+        }
+    }
+
+    #[test]
+    fn accuracy_lines_plot_the_metrics_and_mark_the_best_test_epoch() {
+        let m = metrics(&[0.22, 0.30, 0.36, 0.39, 0.39, 0.479, 0.463, 0.452]);
+        let d = accuracy("Model 1 Accuracy", &m, (0.0, 80.0)).unwrap();
+        let c = Curves::accuracy("Model 1 Accuracy", &m, (0.0, 80.0));
+        let want = |f: fn(&crate::store::record::EpochMetrics) -> f64| -> Vec<(i64, f64)> {
+            m.epochs.iter().map(|e| (e.epoch, 100.0 * f(e))).collect()
+        };
+        assert_line_matches(&c, &d.svg, TEST, &want(|e| e.test_accuracy));
+        assert_line_matches(&c, &d.svg, TRAIN, &want(|e| e.train_accuracy));
+        let texts = svg_texts(&d.svg);
+        for t in ["Model 1 Accuracy", "Epoch", "Accuracy (%)", "train", "test"] {
+            assert!(texts.iter().any(|x| x.2 == t), "missing {t}: {texts:?}");
+        }
+        assert!(
+            texts.iter().any(|x| x.2 == "best 47.9 % (epoch 6)"),
+            "{texts:?}"
+        );
+        assert_eq!(png_size(&d.png), (1600, 920));
+    }
+
+    #[test]
+    fn equal_inputs_draw_equal_bytes() {
+        let m = metrics(&[0.2, 0.4, 0.5]);
+        let a = accuracy("A", &m, (0.0, 100.0)).unwrap();
+        let b = accuracy("A", &m, (0.0, 100.0)).unwrap();
+        assert_eq!(a.svg, b.svg);
+        assert_eq!(a.png, b.png);
+    }
+
+    #[test]
+    fn loss_marks_the_lowest_test_loss_and_survives_a_nan_epoch() {
+        let mut m = metrics(&[0.3, 0.4, 0.5, 0.45]);
+        m.epochs[3].test_loss = f64::NAN;
+        m.epochs[3].train_loss = f64::NAN;
+        let d = loss("Loss", &m).unwrap();
+        let c = Curves::loss("Loss", &m);
+        let lowest = m.epochs[..3]
+            .iter()
+            .min_by(|a, b| a.test_loss.total_cmp(&b.test_loss))
+            .unwrap();
+        let label = format!("lowest {:.3} (epoch {})", lowest.test_loss, lowest.epoch);
+        assert!(svg_texts(&d.svg).iter().any(|t| t.2 == label));
+        let want: Vec<(i64, f64)> = m.epochs[..3]
+            .iter()
+            .map(|e| (e.epoch, e.test_loss))
+            .collect();
+        assert_line_matches(&c, &d.svg, TEST, &want);
+        assert_eq!(c.y_range.0, 0.0);
+        assert!(c.y_range.1 >= m.epochs[0].train_loss);
+    }
+
+    #[test]
+    fn overlay_draws_every_series_in_its_own_colour_with_a_legend() {
+        let series: Vec<(String, Vec<(i64, f64)>)> = (0..11)
+            .map(|i| {
+                (
+                    format!("Model {}", i + 1),
+                    (1..=5)
+                        .map(|e| (e, 20.0 + 3.0 * i as f64 + e as f64))
+                        .collect(),
+                )
+            })
+            .collect();
+        let d = overlay("Every model", &series, "Test accuracy (%)", (0.0, 80.0)).unwrap();
+        let c = Curves::overlay("Every model", &series, "Test accuracy (%)", (0.0, 80.0));
+        for (line, (_, points)) in c.lines.iter().zip(&series).take(10) {
+            assert_line_matches(&c, &d.svg, line.color, points);
+        }
+        // Runs past the palette reuse a colour but never a colour and shape together.
+        assert_eq!(c.lines[10].color, c.lines[0].color);
+        assert_ne!(c.lines[10].marker, c.lines[0].marker);
+        let texts = svg_texts(&d.svg);
+        for (name, _) in &series {
+            assert!(texts.iter().any(|t| &t.2 == name), "no legend entry {name}");
+        }
+    }
+
+    #[test]
+    fn ticks_and_steps_stay_readable() {
+        assert_eq!(
+            epoch_ticks(1, 8),
+            (1..=8).map(f64::from).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            epoch_ticks(1, 50),
+            [
+                1.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0, 45.0, 50.0
+            ]
+        );
+        assert_eq!(nice_step(100.0, 8), (20.0, 0));
+        assert_eq!(nice_step(2.1, 6), (0.5, 1));
+        assert_eq!(nice_step(0.55, 2), (0.5, 1));
+        assert_eq!(nice_step(0.9, 4), (0.25, 2));
+    }
+}

@@ -1,0 +1,92 @@
+//! End-to-end: `report build` draws every figure of every run from the store.
+
+mod common;
+
+use std::fs;
+
+use common::TinyProject;
+
+fn png_size(path: &std::path::Path) -> (u32, u32) {
+    image::image_dimensions(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn every_run_gets_its_figures_and_the_manifest_lists_them() {
+    let p = TinyProject::new();
+    p.ok(&["build", "--device", "cpu"]);
+    let site = p.path("out/site");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(site.join("figures/figures.json")).unwrap()).unwrap();
+    let sections = manifest["sections"].as_array().unwrap();
+    let names: Vec<&str> = sections.iter().map(|s| s["section"].as_str().unwrap()).collect();
+    assert_eq!(names, ["base", "child", "other"]);
+    let mut files = Vec::new();
+    for s in sections {
+        files.push(s["architecture"].clone());
+        for r in s["runs"].as_array().unwrap() {
+            for k in ["accuracy", "loss", "confusion"] {
+                files.push(r[k].clone());
+            }
+        }
+    }
+    assert_eq!(files.len(), 3 + 4 * 3);
+    for f in &files {
+        let svg = fs::read_to_string(site.join(f["svg"].as_str().unwrap())).unwrap();
+        assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{}", f["svg"]);
+        assert!(svg.contains(f["title"].as_str().unwrap().split(' ').next().unwrap()));
+        let (w, h) = png_size(&site.join(f["png"].as_str().unwrap()));
+        assert!(w >= 1200 && h >= 600, "{}: {w}×{h}", f["png"]);
+    }
+    // child has two variants: an overlay of both.
+    assert!(sections[1]["variants"]["png"].is_string());
+    // Only child/sgd asked for t-SNE: snapshots at epochs 0 and 3, and a panel.
+    let sgd = &sections[1]["runs"][0];
+    let tsne = sgd["tsne"].as_array().unwrap();
+    assert_eq!(tsne.iter().map(|t| t["stats"]["epoch"].as_i64().unwrap()).collect::<Vec<_>>(), [0, 3]);
+    for t in tsne {
+        let stats = &t["stats"];
+        assert_eq!(stats["points"], 40);
+        for k in ["knn_embedding", "knn_latent"] {
+            let v = stats[k].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&v), "{k} = {v}");
+        }
+        assert!(stats["kl_divergence"].as_f64().unwrap().is_finite());
+        let csv = fs::read_to_string(site.join(t["figure"]["data"].as_str().unwrap())).unwrap();
+        assert_eq!(csv.lines().count(), 41);
+        assert!(csv.starts_with("x,y,label,class\n"));
+    }
+    assert!(sgd["tsne_panel"]["png"].is_string());
+    assert!(sections[1]["runs"][1]["tsne"].as_array().unwrap().is_empty());
+    assert!(site.join("figures/overview/test-accuracy.svg").is_file());
+}
+
+#[test]
+fn a_rebuild_draws_the_same_tsne_and_leaves_files_untouched() {
+    let p = TinyProject::new();
+    p.ok(&["build", "--device", "cpu", "--only", "child"]);
+    let csv = p.path("out/site/figures/child/sgd/tsne-epoch-003.csv");
+    let first = fs::read(&csv).unwrap();
+    let png = p.path("out/site/figures/child/sgd/accuracy.png");
+    let mtime = fs::metadata(&png).unwrap().modified().unwrap();
+    // Nothing changed: no figure is rewritten.
+    p.ok(&["build", "--device", "cpu", "--only", "child"]);
+    assert_eq!(fs::metadata(&png).unwrap().modified().unwrap(), mtime);
+    // Without the t-SNE cache and the figures, the same seed embeds to the same coordinates.
+    fs::remove_dir_all(p.path("out/cache/tsne")).unwrap();
+    fs::remove_dir_all(p.path("out/site/figures")).unwrap();
+    p.ok(&["build", "--device", "cpu", "--only", "child"]);
+    assert_eq!(fs::read(&csv).unwrap(), first);
+}
+
+#[test]
+fn a_corrupt_snapshot_is_named_and_retrained() {
+    let p = TinyProject::new();
+    p.ok(&["build", "--device", "cpu", "--only", "child"]);
+    let snap = p.path("out/runs/test/child/sgd/snapshots/epoch-003.npy");
+    fs::write(&snap, b"\x93NUMPY garbage").unwrap();
+    let out = p.run(&["build", "--device", "cpu", "--only", "child"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning: child/sgd: retraining") && stderr.contains("epoch-003.npy"), "{stderr}");
+    assert!(fs::read(&snap).unwrap().len() > 100);
+}
