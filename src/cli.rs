@@ -60,6 +60,30 @@ pub enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Redraw the figures of a profile from the store, training nothing.
+    Figures {
+        /// Profile (default: report.toml's default_profile).
+        #[arg(long)]
+        profile: Option<String>,
+        /// Only these sections; may be repeated.
+        #[arg(long, num_args = 1..)]
+        only: Vec<String>,
+        /// Data source instead of the profile's (it identifies the runs).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Render the report (out/site/index.html, out/report.md) from the store, training nothing.
+    Render {
+        /// Profile (default: report.toml's default_profile).
+        #[arg(long)]
+        profile: Option<String>,
+    },
+    /// Preview out/site on http://127.0.0.1:PORT/ (this machine only).
+    Serve {
+        /// Port on 127.0.0.1 (0: any free port; the URL is printed).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+    },
     /// Download datasets.
     Data {
         /// What to do.
@@ -114,8 +138,9 @@ pub fn run(cli: Cli) -> Result<()> {
                 device,
                 data,
             };
-            let reports = pipeline::build(&project, &opts)?;
-            print!("{}", summary_table(&reports));
+            let built = pipeline::build(&project, &opts)?;
+            print!("{}", summary_table(&built.runs));
+            println!("{}", built.index.display());
             Ok(())
         }
         Command::Check { verbose } => check::run(&project, verbose),
@@ -124,6 +149,37 @@ pub fn run(cli: Cli) -> Result<()> {
                 profile.unwrap_or_else(|| project.experiments.report.default_profile.clone());
             list(&project, &profile, data)
         }
+        Command::Figures {
+            profile,
+            only,
+            data,
+        } => {
+            let profile =
+                profile.unwrap_or_else(|| project.experiments.report.default_profile.clone());
+            project.runs(&profile, &only)?;
+            let source = project.data_source(&profile, data.as_deref())?;
+            let fingerprint = data::fingerprint(&source)?;
+            let sections: Vec<String> = only
+                .iter()
+                .map(|o| o.split('/').next().unwrap_or(o).to_owned())
+                .collect();
+            let analysis =
+                crate::analyze::figures::analyze(&project, &profile, &fingerprint, &sections)?;
+            let count: usize = analysis.sections.iter().map(|s| s.runs.len()).sum();
+            println!(
+                "figures of {count} runs in {}",
+                project.store.site().join("figures").display()
+            );
+            Ok(())
+        }
+        Command::Render { profile } => {
+            let profile =
+                profile.unwrap_or_else(|| project.experiments.report.default_profile.clone());
+            let index = crate::render::render(&project, &profile)?;
+            println!("{}", index.display());
+            Ok(())
+        }
+        Command::Serve { port } => crate::render::serve::serve(&project.store.site(), port),
         Command::Data {
             command:
                 DataCommand::Fetch {

@@ -15,5 +15,6 @@ pub mod pipeline;
 pub mod plan;
 pub mod progress;
 pub mod project;
+pub mod render;
 pub mod store;
 pub mod train;

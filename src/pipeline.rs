@@ -46,8 +46,17 @@ pub struct RunReport {
     pub trained: bool,
 }
 
-/// Runs a build; returns one report per run, in report order.
-pub fn build(project: &Project, opts: &BuildOptions) -> Result<Vec<RunReport>> {
+/// What a build produced.
+#[derive(Debug)]
+pub struct Built {
+    /// One report per run, in report order.
+    pub runs: Vec<RunReport>,
+    /// The site's index page.
+    pub index: std::path::PathBuf,
+}
+
+/// Runs a build: trains what is not cached, draws the figures, renders the report.
+pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
     let started = Utc::now();
     let specs = project.runs(&opts.profile, &opts.only)?;
     let source = project.data_source(&opts.profile, opts.data.as_deref())?;
@@ -146,7 +155,11 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Vec<RunReport>> {
     if figures_seconds > 1.0 {
         eprintln!("figures: {figures_seconds:.1} s");
     }
-    Ok(reports)
+    let index = crate::render::render(project, &opts.profile)?;
+    Ok(Built {
+        runs: reports,
+        index,
+    })
 }
 
 /// The tch release this binary is built with (pinned in Cargo.toml).

@@ -180,7 +180,10 @@ fn last_layer_must_match_the_class_count() {
 fn unknown_section_in_only() {
     let p = TinyProject::new();
     let err = p.fails(&["build", "--only", "model-42"]);
-    assert!(err.contains("--only model-42: no such section or variant"), "{err}");
+    assert!(
+        err.contains("--only model-42: no such section or variant"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -199,7 +202,10 @@ fn a_truncated_cifar_batch_is_named_with_its_size() {
     let bytes = std::fs::read(&batch).unwrap();
     std::fs::write(&batch, &bytes[..bytes.len() - 100]).unwrap();
     let err = p.fails(&["build", "--device", "cpu"]);
-    assert!(err.contains("data_batch_3.bin: truncated CIFAR batch"), "{err}");
+    assert!(
+        err.contains("data_batch_3.bin: truncated CIFAR batch"),
+        "{err}"
+    );
     assert!(!p.path("out/runs").exists());
 }
 
@@ -208,7 +214,9 @@ fn image_folders_with_bad_members_are_named() {
     let p = TinyProject::new();
     let png = |w: u32, h: u32| {
         let mut bytes = std::io::Cursor::new(Vec::new());
-        image::RgbImage::new(w, h).write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+        image::RgbImage::new(w, h)
+            .write_to(&mut bytes, image::ImageFormat::Png)
+            .unwrap();
         bytes.into_inner()
     };
     let folder = p.path("data/folder");
@@ -222,18 +230,27 @@ fn image_folders_with_bad_members_are_named() {
     let data = folder.to_str().unwrap().to_owned();
     std::fs::write(folder.join("train/cat/1.png"), png(64, 48)).unwrap();
     let err = p.fails(&["build", "--device", "cpu", "--data", &data]);
-    assert!(err.contains("train/cat/1.png: image is 64×48, expected 32×32"), "{err}");
+    assert!(
+        err.contains("train/cat/1.png: image is 64×48, expected 32×32"),
+        "{err}"
+    );
     std::fs::remove_file(folder.join("train/cat/1.png")).unwrap();
     std::fs::write(folder.join("test/dog/notes.txt"), "hello").unwrap();
     let err = p.fails(&["build", "--device", "cpu", "--data", &data]);
-    assert!(err.contains("test/dog/notes.txt: not a JPEG or PNG image"), "{err}");
+    assert!(
+        err.contains("test/dog/notes.txt: not a JPEG or PNG image"),
+        "{err}"
+    );
     std::fs::remove_file(folder.join("test/dog/notes.txt")).unwrap();
     std::fs::remove_file(folder.join("train/frog/0.png")).unwrap();
     let err = p.fails(&["build", "--device", "cpu", "--data", &data]);
     assert!(err.contains("train/frog: empty class folder"), "{err}");
     std::fs::remove_dir(folder.join("train/frog")).unwrap();
     let err = p.fails(&["build", "--device", "cpu", "--data", &data]);
-    assert!(err.contains("train and test have different classes (only in test: frog)"), "{err}");
+    assert!(
+        err.contains("train and test have different classes (only in test: frog)"),
+        "{err}"
+    );
     assert!(!p.path("out/runs").exists());
 }
 
@@ -244,5 +261,8 @@ fn an_output_folder_that_cannot_be_written() {
     std::fs::write(p.path("out"), "not a folder").unwrap();
     let err = p.fails(&["build", "--device", "cpu"]);
     assert!(err.contains("out"), "{err}");
-    assert_eq!(std::fs::read_to_string(p.path("out")).unwrap(), "not a folder");
+    assert_eq!(
+        std::fs::read_to_string(p.path("out")).unwrap(),
+        "not a folder"
+    );
 }

@@ -18,7 +18,10 @@ fn every_run_gets_its_figures_and_the_manifest_lists_them() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&fs::read(site.join("figures/figures.json")).unwrap()).unwrap();
     let sections = manifest["sections"].as_array().unwrap();
-    let names: Vec<&str> = sections.iter().map(|s| s["section"].as_str().unwrap()).collect();
+    let names: Vec<&str> = sections
+        .iter()
+        .map(|s| s["section"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["base", "child", "other"]);
     let mut files = Vec::new();
     for s in sections {
@@ -32,7 +35,11 @@ fn every_run_gets_its_figures_and_the_manifest_lists_them() {
     assert_eq!(files.len(), 3 + 4 * 3);
     for f in &files {
         let svg = fs::read_to_string(site.join(f["svg"].as_str().unwrap())).unwrap();
-        assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{}", f["svg"]);
+        assert!(
+            svg.starts_with("<svg") || svg.starts_with("<?xml"),
+            "{}",
+            f["svg"]
+        );
         assert!(svg.contains(f["title"].as_str().unwrap().split(' ').next().unwrap()));
         let (w, h) = png_size(&site.join(f["png"].as_str().unwrap()));
         assert!(w >= 1200 && h >= 600, "{}: {w}×{h}", f["png"]);
@@ -42,7 +49,12 @@ fn every_run_gets_its_figures_and_the_manifest_lists_them() {
     // Only child/sgd asked for t-SNE: snapshots at epochs 0 and 3, and a panel.
     let sgd = &sections[1]["runs"][0];
     let tsne = sgd["tsne"].as_array().unwrap();
-    assert_eq!(tsne.iter().map(|t| t["stats"]["epoch"].as_i64().unwrap()).collect::<Vec<_>>(), [0, 3]);
+    assert_eq!(
+        tsne.iter()
+            .map(|t| t["stats"]["epoch"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        [0, 3]
+    );
     for t in tsne {
         let stats = &t["stats"];
         assert_eq!(stats["points"], 40);
@@ -56,7 +68,12 @@ fn every_run_gets_its_figures_and_the_manifest_lists_them() {
         assert!(csv.starts_with("x,y,label,class\n"));
     }
     assert!(sgd["tsne_panel"]["png"].is_string());
-    assert!(sections[1]["runs"][1]["tsne"].as_array().unwrap().is_empty());
+    assert!(
+        sections[1]["runs"][1]["tsne"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     assert!(site.join("figures/overview/test-accuracy.svg").is_file());
 }
 
@@ -87,6 +104,44 @@ fn a_corrupt_snapshot_is_named_and_retrained() {
     let out = p.run(&["build", "--device", "cpu", "--only", "child"]);
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("warning: child/sgd: retraining") && stderr.contains("epoch-003.npy"), "{stderr}");
+    assert!(
+        stderr.contains("warning: child/sgd: retraining") && stderr.contains("epoch-003.npy"),
+        "{stderr}"
+    );
     assert!(fs::read(&snap).unwrap().len() > 100);
+}
+
+#[test]
+fn only_rebuilds_one_section_and_leaves_the_others_files_untouched() {
+    let p = TinyProject::new();
+    let out = p.ok(&["build", "--device", "cpu"]);
+    assert!(out.trim_end().ends_with("out/site/index.html"), "{out}");
+    let modified = |rel: &str| fs::metadata(p.path(rel)).unwrap().modified().unwrap();
+    let others = [
+        "out/site/figures/base/architecture.svg",
+        "out/site/figures/base/accuracy.png",
+        "out/site/figures/other/loss.svg",
+        "out/site/figures/child/sgd/tsne-panel.png",
+        "out/runs/test/base/main/weights.ot",
+    ];
+    let before: Vec<_> = others.iter().map(|f| modified(f)).collect();
+    let adam = modified("out/site/figures/child/adam/accuracy.png");
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    p.write(
+        "experiments/child.toml",
+        &common::CHILD_TOML.replace("lr = 0.01", "lr = 0.03"),
+    );
+    let table = p.ok(&["build", "--device", "cpu", "--only", "child"]);
+    assert_eq!(
+        common::result_of(&table, "child/adam"),
+        "trained",
+        "{table}"
+    );
+    assert_eq!(common::result_of(&table, "child/sgd"), "cached", "{table}");
+    assert_ne!(modified("out/site/figures/child/adam/accuracy.png"), adam);
+    let after: Vec<_> = others.iter().map(|f| modified(f)).collect();
+    assert_eq!(before, after, "files of other sections were rewritten");
+    // The report itself is rewritten with the new numbers.
+    let html = fs::read_to_string(p.path("out/site/index.html")).unwrap();
+    assert!(html.contains("Child"), "index.html lost the section");
 }

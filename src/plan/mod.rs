@@ -1,6 +1,7 @@
 //! Stage 2, the plan: resolves experiments into validated runs and gives each a
 //! content key, without training anything.
 
+pub mod diff;
 pub mod resolve;
 pub mod shape;
 pub mod spec;

@@ -166,10 +166,10 @@ pub struct RunSpec {
 }
 
 impl RunSpec {
-    /// Run title for humans: "Model 9 (Adam)" or "Model 1".
+    /// Run title for humans: "Model 9 with Adam" or "Model 1".
     pub fn title(&self) -> String {
         match &self.variant_title {
-            Some(v) => format!("{} ({v})", self.section_title),
+            Some(v) => format!("{} with {v}", self.section_title),
             None => self.section_title.clone(),
         }
     }

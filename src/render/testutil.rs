@@ -1,0 +1,299 @@
+//! A project with a hand-written store, for the render tests: runs with chosen
+//! accuracies, no training.
+
+use std::collections::BTreeMap;
+use std::fs;
+
+use chrono::{TimeZone, Utc};
+
+use crate::analyze::{Analysis, FigureKind, FigureRef, RunFigures, SectionFigures};
+use crate::fsx;
+use crate::plan::{RunKey, RunSpec};
+use crate::project::Project;
+use crate::store::record::{BuildInfo, DataInfo, RECORD_FORMAT, RunRecord};
+use crate::store::{EpochMetrics, Metrics, RunStatus};
+
+pub const FINGERPRINT: &str =
+    "f1f2f3f4f5f6f7f8f9f0aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+/// `base` → `child` (variants sgd, adam; adds bn1) → `grand` (inherits the variants,
+/// widens conv1); `results` (a name that collides with a fixed anchor) extends `base`.
+pub fn project() -> (tempfile::TempDir, Project) {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = dir.path().join("experiments");
+    fs::create_dir_all(exp.join("prose")).unwrap();
+    let write = |name: &str, text: &str| fs::write(exp.join(name), text).unwrap();
+    write(
+        "report.toml",
+        r#"
+title = "T <script>alert(1)</script>"
+author = "A"
+default_profile = "p"
+references = ["R <https://example.org>."]
+[prose]
+explanations = "prose/e.md"
+[profiles.p]
+data = "data/none"
+epochs = 2
+tsne_epochs = [0, 2]
+"#,
+    );
+    write("prose/e.md", "Some *prose* <b>raw</b>.\n");
+    write(
+        "base.toml",
+        r#"
+title = "Base"
+layers = [
+    { type = "conv", out = 4, kernel = 3, padding = 1 },
+    { type = "relu" },
+    { type = "maxpool", kernel = 4 },
+    { type = "flatten" },
+    { type = "linear", out = 10 },
+]
+[training]
+batch_size = 16
+seed = 7
+optimizer = { type = "sgd", lr = 0.05, momentum = 0.9 }
+"#,
+    );
+    write(
+        "child.toml",
+        r#"
+extends = "base"
+title = "Child"
+summary = "Adds **batch norm**."
+[[edit]]
+after = "conv1"
+insert = [{ type = "batchnorm" }]
+[variants.sgd]
+title = "SGD"
+[variants.adam]
+title = "Adam"
+training = { optimizer = { type = "adam", lr = 0.01 } }
+"#,
+    );
+    write(
+        "grand.toml",
+        r#"
+extends = "child"
+title = "Grand"
+[[edit]]
+layer = "conv1"
+set = { out = 8 }
+"#,
+    );
+    write(
+        "results.toml",
+        r#"
+extends = "base"
+title = "Results Section"
+[augment]
+vflip = 0.5
+"#,
+    );
+    let project = Project::open(dir.path()).unwrap();
+    (dir, project)
+}
+
+/// The spec of `section/variant` under profile `p`.
+pub fn spec(project: &Project, id: &str) -> RunSpec {
+    project
+        .runs("p", &[])
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id.to_string() == id)
+        .unwrap_or_else(|| panic!("no run {id}"))
+}
+
+/// base 50 %; child/sgd 55 %, child/adam 40 %; grand/sgd 60 %, grand/adam missing;
+/// results diverged in epoch 2.
+pub fn stored() -> (tempfile::TempDir, Project) {
+    let (dir, p) = project();
+    store_build_info(&p);
+    store_run(
+        &p,
+        &spec(&p, "base"),
+        &[(0.4, 0.45), (0.6, 0.5)],
+        RunStatus::Complete,
+    );
+    store_run(
+        &p,
+        &spec(&p, "child/sgd"),
+        &[(0.5, 0.5), (0.684, 0.55)],
+        RunStatus::Complete,
+    );
+    store_run(
+        &p,
+        &spec(&p, "child/adam"),
+        &[(0.5, 0.42), (0.5, 0.4)],
+        RunStatus::Complete,
+    );
+    store_run(
+        &p,
+        &spec(&p, "grand/sgd"),
+        &[(0.6, 0.6), (0.7, 0.6)],
+        RunStatus::Complete,
+    );
+    store_run(
+        &p,
+        &spec(&p, "results"),
+        &[(0.3, 0.35)],
+        RunStatus::Diverged { epoch: 2 },
+    );
+    (dir, p)
+}
+
+/// Stores `spec` as trained on [`FINGERPRINT`] data with these (train, test)
+/// accuracies per epoch.
+pub fn store_run(project: &Project, spec: &RunSpec, accs: &[(f64, f64)], status: RunStatus) {
+    store_run_with(project, spec, accs, status, FINGERPRINT);
+}
+
+/// [`store_run`] with the key of another data fingerprint.
+pub fn store_run_with(
+    project: &Project,
+    spec: &RunSpec,
+    accs: &[(f64, f64)],
+    status: RunStatus,
+    fingerprint: &str,
+) {
+    let files = project.store.run("p", &spec.id);
+    let metrics = Metrics {
+        classes: vec!["a".into(), "b".into()],
+        epochs: accs
+            .iter()
+            .enumerate()
+            .map(|(i, (train, test))| EpochMetrics {
+                epoch: i as i64 + 1,
+                train_loss: 1.0,
+                train_accuracy: *train,
+                test_loss: 1.5,
+                test_accuracy: *test,
+                seconds: 2.0,
+                images_per_second: 100.0,
+            })
+            .collect(),
+        confusion: vec![vec![1, 0], vec![0, 1]],
+    };
+    fsx::write_json(&files.metrics_json(), &metrics).unwrap();
+    let started = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+    let record = RunRecord {
+        format: RECORD_FORMAT,
+        key: RunKey::of(spec, fingerprint),
+        id: spec.id.clone(),
+        profile: "p".into(),
+        status,
+        device: "cpu".into(),
+        device_name: "Test CPU".into(),
+        threads: 2,
+        data: DataInfo {
+            source: "data/none".into(),
+            fingerprint: fingerprint.into(),
+            train: 5000,
+            test: 1000,
+        },
+        started,
+        finished: started + chrono::Duration::seconds(125),
+        snapshots: vec![],
+        files: BTreeMap::new(),
+    };
+    fsx::write_json(&files.record(), &record).unwrap();
+}
+
+/// `out/build.json` for profile `p`.
+pub fn store_build_info(project: &Project) {
+    let t = Utc.with_ymd_and_hms(2026, 3, 4, 5, 6, 7).unwrap();
+    let info = BuildInfo {
+        command: vec![
+            "report".into(),
+            "build".into(),
+            "--data".into(),
+            "my data".into(),
+        ],
+        profile: "p".into(),
+        only: vec![],
+        crate_version: "0.1.0".into(),
+        tch_version: "0.24.0".into(),
+        torch_version: "2.11.0".into(),
+        git_commit: Some("abc1234".into()),
+        data: "data/none".into(),
+        data_fingerprint: FINGERPRINT.into(),
+        started: t,
+        finished: t,
+    };
+    fsx::write_json(&project.store.build_info(), &info).unwrap();
+}
+
+/// A figure reference; its files are written when `present`.
+pub fn figure(
+    project: &Project,
+    id: &str,
+    stem: &str,
+    kind: FigureKind,
+    present: bool,
+) -> FigureRef {
+    let f = FigureRef {
+        id: id.into(),
+        kind,
+        title: format!("Title of {id}"),
+        svg: format!("{stem}.svg"),
+        png: format!("{stem}.png"),
+        data: None,
+    };
+    if present {
+        let site = project.store.site();
+        fsx::write_atomic(
+            &site.join(&f.svg),
+            b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+        )
+        .unwrap();
+        fsx::write_atomic(&site.join(&f.png), b"\x89PNG").unwrap();
+    }
+    f
+}
+
+/// A manifest with an overview, base's architecture and accuracy (present) and loss
+/// (listed but absent on disk).
+pub fn store_figures(project: &Project) {
+    let base = spec(project, "base");
+    let f = |id: &str, stem: &str, kind, present| figure(project, id, stem, kind, present);
+    let analysis = Analysis {
+        profile: "p".into(),
+        overview: Some(f(
+            "overview",
+            "figures/overview/test-accuracy",
+            FigureKind::OverviewAccuracy,
+            true,
+        )),
+        sections: vec![SectionFigures {
+            section: "base".into(),
+            digest: "d".into(),
+            architecture: f(
+                "base-architecture",
+                "figures/base/architecture",
+                FigureKind::Architecture,
+                true,
+            ),
+            variants: None,
+            runs: vec![RunFigures {
+                run: base.id.clone(),
+                accuracy: f(
+                    "base-accuracy",
+                    "figures/base/accuracy",
+                    FigureKind::Accuracy,
+                    true,
+                ),
+                loss: f("base-loss", "figures/base/loss", FigureKind::Loss, false),
+                confusion: f(
+                    "base-confusion",
+                    "figures/base/confusion",
+                    FigureKind::Confusion,
+                    true,
+                ),
+                tsne: vec![],
+                tsne_panel: None,
+            }],
+        }],
+    };
+    fsx::write_json(&project.store.figure_manifest(), &analysis).unwrap();
+}

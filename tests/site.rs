@@ -1,0 +1,174 @@
+//! The rendered site in a real browser: headless Chromium (Debian's `chromium`) driven
+//! by `tests/browser/check-site.mjs` (playwright-core) checks that every image loads,
+//! nothing logs an error, no in-page or relative link is broken, nothing is loaded from
+//! outside the site and the page fits a phone; it saves `target/site-screenshot.png`.
+//!
+//! Without Chromium, Node or `tests/browser/node_modules` the tests say SKIPPED and
+//! pass, except under CI (`CI=true`), whose `.ci/run` installs all three.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::TinyProject;
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// Why the browser check cannot run here, if it cannot.
+fn missing_tool() -> Option<String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).is_file() {
+        return Some("chromium not installed (apt-get install chromium)".into());
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return Some("node not installed (apt-get install nodejs npm)".into());
+    }
+    if !browser_dir().join("node_modules/playwright-core").is_dir() {
+        return Some("tests/browser/node_modules missing (cd tests/browser && npm ci)".into());
+    }
+    None
+}
+
+/// True when the test should go on; otherwise says SKIPPED where the person running
+/// the tests sees it (outside the test harness's capture), or fails under CI.
+fn can_run() -> bool {
+    let Some(why) = missing_tool() else {
+        return true;
+    };
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("the browser check must run in CI, but {why}");
+    }
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
+    false
+}
+
+/// Runs the checker on `site`; returns its exit code and its JSON report.
+fn check(site: &Path, screenshot: &Path) -> (i32, serde_json::Value) {
+    let out = Command::new("node")
+        .arg(browser_dir().join("check-site.mjs"))
+        .arg(site)
+        .arg(screenshot)
+        .current_dir(browser_dir())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "checker printed no JSON ({e}):\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json)
+}
+
+fn list(v: &serde_json::Value, key: &str) -> Vec<String> {
+    v[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {key} in {v}"))
+        .iter()
+        .map(|x| x.as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_rendered_site_works_in_a_browser() {
+    if !can_run() {
+        return;
+    }
+    let p = TinyProject::new();
+    p.write(
+        "experiments/prose/notes.md",
+        "See [the results](#results), [Child](#child) and [the data](report.json).\n",
+    );
+    p.write(
+        "experiments/report.toml",
+        &(common::REPORT_TOML.replacen(
+            "default_profile",
+            "references = [\"R, <https://example.org>.\"]\ndefault_profile",
+            1,
+        ) + "\n[prose]\nnotes = \"prose/notes.md\"\n"),
+    );
+    p.ok(&["build", "--device", "cpu"]);
+    p.ok(&["render"]);
+    let site = p.path("out/site");
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+    let screenshot = target.join("site-screenshot.png");
+    let (code, report) = check(&site, &screenshot);
+    assert_eq!(code, 0, "the site has problems: {report:#}");
+    assert_eq!(report["ok"], true);
+    if site.join("figures/figures.json").exists() {
+        let images = report["images"].as_u64().unwrap();
+        assert!(images >= 10, "only {images} images on the page: {report}");
+    }
+    assert!(report["checkedFiles"].as_u64().unwrap() >= 2, "{report}");
+    assert!(screenshot.is_file(), "no screenshot");
+    let _ = writeln!(
+        std::io::stderr(),
+        "site check: {report}\nscreenshot: {}",
+        screenshot.display()
+    );
+}
+
+#[test]
+fn the_checker_finds_what_is_broken() {
+    if !can_run() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(site.join("ok.css"), "body { margin: 0 }").unwrap();
+    std::fs::write(
+        site.join("index.html"),
+        r##"<!DOCTYPE html><html><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="ok.css">
+<link rel="stylesheet" href="http://127.0.0.1:9/remote.css">
+</head><body>
+<p id="a">one</p><p id="a">two</p>
+<a href="#a">fine</a> <a href="#nowhere">broken anchor</a>
+<a href="gone.html">missing file</a> <a href="/abs.html">absolute</a>
+<a href="https://example.org/">a link to the web is fine</a>
+<img src="missing.png" alt="missing">
+<div style="width: 2000px">too wide for a phone</div>
+<script>console.error("boom");</script>
+</body></html>"##,
+    )
+    .unwrap();
+    let (code, report) = check(&site, &dir.path().join("shot.png"));
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["ok"], false);
+    assert_eq!(list(&report, "brokenAnchors"), ["#nowhere"]);
+    assert_eq!(list(&report, "duplicateIds"), ["a"]);
+    assert_eq!(list(&report, "missingFiles"), ["gone.html", "missing.png"]);
+    let outside = list(&report, "notSelfContained");
+    assert!(
+        outside.iter().any(|x| x.contains("/abs.html")),
+        "{outside:?}"
+    );
+    assert!(
+        outside.iter().any(|x| x.contains("127.0.0.1:9")),
+        "{outside:?}"
+    );
+    assert!(
+        !outside.iter().any(|x| x.contains("example.org")),
+        "{outside:?}"
+    );
+    assert!(
+        list(&report, "brokenImages")
+            .iter()
+            .any(|x| x.ends_with("missing.png")),
+        "{report}"
+    );
+    assert!(
+        list(&report, "consoleErrors")
+            .iter()
+            .any(|x| x.contains("boom")),
+        "{report}"
+    );
+    assert!(report["phoneOverflow"].is_string(), "{report}");
+}
