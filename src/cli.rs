@@ -44,6 +44,23 @@ pub enum Command {
         /// Data source (folder, .tar or .tar.gz) instead of the profile's.
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Runs trained at once, each in its own process (longest first).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: u16,
+    },
+    /// Internal: trains one run for `build --jobs`; the parent holds the store lock.
+    #[command(name = "__train-run", hide = true)]
+    TrainRun {
+        #[arg(long)]
+        profile: String,
+        #[arg(long)]
+        run: String,
+        #[arg(long)]
+        device: DeviceChoice,
+        #[arg(long)]
+        threads: i32,
+        #[arg(long)]
+        data: PathBuf,
     },
     /// Validate every experiment and profile without training.
     Check {
@@ -122,12 +139,20 @@ pub fn run(cli: Cli) -> Result<()> {
     configure_threads();
     let project = Project::open(&cli.root)?;
     match cli.command {
+        Command::TrainRun {
+            profile,
+            run,
+            device,
+            threads,
+            data,
+        } => crate::jobs::worker(&project, &profile, &run, device, threads, &data),
         Command::Build {
             profile,
             only,
             force,
             device,
             data,
+            jobs,
         } => {
             let profile =
                 profile.unwrap_or_else(|| project.experiments.report.default_profile.clone());
@@ -137,6 +162,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 force,
                 device,
                 data,
+                jobs: jobs.into(),
             };
             let built = pipeline::build(&project, &opts)?;
             print!("{}", summary_table(&built.runs));

@@ -11,6 +11,7 @@ pub mod experiment;
 pub mod fsx;
 pub mod hash;
 pub mod interrupt;
+pub mod jobs;
 pub mod pipeline;
 pub mod plan;
 pub mod progress;

@@ -31,6 +31,8 @@ pub struct BuildOptions {
     pub device: DeviceChoice,
     /// Data source overriding the profile's.
     pub data: Option<PathBuf>,
+    /// Runs trained at once, each in its own process.
+    pub jobs: usize,
 }
 
 /// What happened to one run in a build.
@@ -100,15 +102,20 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
             device::label(device),
             device::name(device)
         );
-        let on_device = DeviceData::new(&dataset, device);
         let info = DataInfo {
             source: source.display().to_string(),
             fingerprint: fingerprint.clone(),
             train: dataset.train.len(),
             test: dataset.test.len(),
         };
-        for (spec, key) in todo {
-            train_one(project, opts, spec, key, &on_device, &info)?;
+        if opts.jobs > 1 && todo.len() > 1 {
+            let specs: Vec<&RunSpec> = todo.iter().map(|(s, _)| *s).collect();
+            crate::jobs::train_concurrently(project, opts, &source, &specs)?;
+        } else {
+            let on_device = DeviceData::new(&dataset, device);
+            for (spec, key) in todo {
+                train_one(project, opts, spec, key, &on_device, &info)?;
+            }
         }
     }
 
@@ -180,7 +187,8 @@ fn git_describe(root: &std::path::Path) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-fn train_one(
+/// Trains one run into its staging folder and moves it into place when complete.
+pub fn train_one(
     project: &Project,
     opts: &BuildOptions,
     spec: &RunSpec,

@@ -18,7 +18,9 @@ pub struct RunProgress {
 impl RunProgress {
     /// Starts reporting on run `label` (`model-9/adam`) of `epochs` epochs.
     pub fn start(label: &str, epochs: i64, batches_per_epoch: i64) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+        // Workers of `build --jobs` share one terminal: bars would overwrite each other.
+        let plain = std::env::var_os("REPORT_PROGRESS").is_some_and(|v| v == "plain");
+        let bar = (std::io::stderr().is_terminal() && !plain).then(|| {
             let bar = ProgressBar::new((epochs * batches_per_epoch) as u64);
             bar.set_style(
                 ProgressStyle::with_template("{prefix:>16} [{bar:30}] {msg} ETA {eta}")

@@ -216,3 +216,32 @@ fn a_second_build_on_the_same_store_is_refused() {
     assert!(err.contains("another build is writing this store"), "{err}");
     assert!(!p.path("out/runs").exists());
 }
+
+#[test]
+fn jobs_train_runs_in_parallel_processes_into_the_same_store() {
+    let p = TinyProject::new();
+    let table = p.ok(&["build", "--device", "cpu", "--jobs", "2"]);
+    for run in ["base", "child/sgd", "child/adam", "other"] {
+        assert_eq!(result_of(&table, run), "trained", "{table}");
+    }
+    for run in ["base/main", "child/sgd", "child/adam", "other/main"] {
+        let record: serde_json::Value = serde_json::from_slice(
+            &fs::read(p.path(&format!("out/runs/test/{run}/run.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(record["status"]["state"], "complete", "{run}");
+        // Two workers share the two cores: one libtorch thread each.
+        assert_eq!(record["threads"], 1, "{run}");
+        assert_eq!(learning_curve(&metrics(&p, run)).len(), 3);
+    }
+    assert!(
+        p.path("out/runs/test/child/sgd/snapshots/epoch-003.npy")
+            .is_file()
+    );
+    assert!(!p.path("out/runs/.staging").exists());
+    let table = p.ok(&["build", "--device", "cpu", "--jobs", "2"]);
+    assert_eq!(result_of(&table, "child/adam"), "cached", "{table}");
+    let out = p.run(&["build", "--jobs", "0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid value '0' for '--jobs"));
+}
