@@ -6,6 +6,7 @@
 //! current spec is "not trained yet", never an invented number. Everything a template
 //! shows is formatted here, so the HTML page and the Markdown report say the same.
 
+use crate::analyze::plot::style::thousands;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -1168,19 +1169,6 @@ fn profile_summary(data: Option<(usize, usize)>, epochs: Option<i64>) -> String 
         parts.push(format!("{e} epochs"));
     }
     parts.join(", ")
-}
-
-/// "620,362".
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// "42 s", "3 min 05 s", "1 h 02 min".

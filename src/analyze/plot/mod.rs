@@ -13,7 +13,7 @@ mod canvas;
 mod confusion;
 mod curves;
 mod scatter;
-mod style;
+pub mod style;
 #[cfg(test)]
 mod testutil;
 
