@@ -88,7 +88,7 @@ layers = [
 [training]
 batch_size = 16
 seed = 7
-optimizer = { type = "sgd", lr = 0.05, momentum = 0.9 }
+optimizer = { type = "sgd", lr = 0.01, momentum = 0.9 }
 
 [augment]
 crop_padding = 2
