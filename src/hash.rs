@@ -24,17 +24,9 @@ pub fn value<T: Serialize>(v: &T) -> Digest {
 /// Hashes a file's content, streaming.
 pub fn file(path: &Path) -> Result<Digest> {
     let mut hasher = blake3::Hasher::new();
-    let mut f = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f
-            .read(&mut buf)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
+    stream(path, |chunk| {
+        hasher.update(chunk);
+    })?;
     Ok(hasher.finalize().to_hex().to_string())
 }
 
@@ -43,6 +35,12 @@ pub fn file(path: &Path) -> Result<Digest> {
 pub fn sha256_file(path: &Path) -> Result<String> {
     use sha2::{Digest as _, Sha256};
     let mut hasher = Sha256::new();
+    stream(path, |chunk| hasher.update(chunk))?;
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// Feeds a file to `consume` in 1 MiB chunks, so large files never sit in memory.
+fn stream(path: &Path, mut consume: impl FnMut(&[u8])) -> Result<()> {
     let mut f = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -50,11 +48,10 @@ pub fn sha256_file(path: &Path) -> Result<String> {
             .read(&mut buf)
             .with_context(|| format!("cannot read {}", path.display()))?;
         if n == 0 {
-            break;
+            return Ok(());
         }
-        hasher.update(&buf[..n]);
+        consume(&buf[..n]);
     }
-    Ok(format!("{:x}", hasher.finalize()))
 }
 
 /// Hashes a file or a folder tree: relative paths (sorted) and contents.
