@@ -3,6 +3,7 @@
 use clap::Parser;
 
 fn main() {
+    report::train::host::tune_allocator();
     let cli = report::cli::Cli::parse();
     report::interrupt::install();
     if let Err(e) = report::cli::run(cli) {
