@@ -81,7 +81,13 @@ pub fn layer_table(spec: &RunSpec) -> String {
 fn dry_forward(spec: &RunSpec) -> Result<()> {
     let vs = nn::VarStore::new(Device::Cpu);
     let size = IMAGE_SIZE as i64;
-    let net = Net::new(&vs.root(), &spec.shapes, Shape::Image([3, size, size]));
+    let net = Net::new(
+        &vs.root(),
+        &spec.shapes,
+        Shape::Image([3, size, size]),
+        spec.train.memory_format,
+        spec.train.precision,
+    );
     let (logits, latent) = tch::no_grad(|| {
         net.forward_latent(
             &Tensor::zeros([2, 3, size, size], (Kind::Float, Device::Cpu)),

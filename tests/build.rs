@@ -113,6 +113,38 @@ fn trains_caches_and_retrains_only_what_changed() {
     );
 }
 
+/// Memory format and precision change which kernels run, so they are part of the key;
+/// both compute the same network, so the first epoch's loss barely moves.
+#[test]
+fn memory_format_and_precision_retrain_and_learn_alike() {
+    let p = TinyProject::new();
+    let train_loss = |p: &TinyProject| metrics(p, "other/main")["epochs"][0]["train_loss"].as_f64().unwrap();
+    let spec = |p: &TinyProject| -> serde_json::Value {
+        serde_json::from_str(&fs::read_to_string(p.path("out/runs/test/other/main/spec.json")).unwrap()).unwrap()
+    };
+    p.ok(&["build", "--device", "cpu", "--only", "other"]);
+    assert_eq!(spec(&p)["train"]["memory_format"], "channels_last");
+    assert_eq!(spec(&p)["train"]["precision"], "fp32");
+    let channels_last = train_loss(&p);
+    for (setting, key, value, tolerance) in [
+        ("memory_format = \"contiguous\"", "memory_format", "contiguous", 1e-3),
+        ("precision = \"bf16\"", "precision", "bf16", 5e-2),
+    ] {
+        p.write(
+            "experiments/other.toml",
+            &format!("{}[training]\n{setting}\n", common::OTHER_TOML),
+        );
+        let table = p.ok(&["build", "--device", "cpu", "--only", "other"]);
+        assert_eq!(result_of(&table, "other"), "trained", "{table}");
+        assert_eq!(spec(&p)["train"][key], value);
+        let loss = train_loss(&p);
+        assert!(
+            ((loss - channels_last) / channels_last).abs() < tolerance,
+            "{setting}: first-epoch loss {loss} vs {channels_last} in channels-last fp32"
+        );
+    }
+}
+
 #[test]
 fn same_seed_same_data_gives_bit_identical_metrics_on_the_cpu() {
     let p = TinyProject::new();

@@ -43,6 +43,20 @@ fn unknown_key() {
 }
 
 #[test]
+fn unknown_memory_format_and_precision() {
+    rejects(
+        "experiments/other.toml",
+        "extends = \"base\"\n[training]\nprecision = \"fp16\"\n",
+        "other.toml:3:13: unknown variant `fp16`, expected `fp32` or `bf16`",
+    );
+    rejects(
+        "experiments/other.toml",
+        "extends = \"base\"\n[training]\nmemory_format = \"nhwc\"\n",
+        "unknown variant `nhwc`",
+    );
+}
+
+#[test]
 fn wrong_type() {
     rejects(
         "experiments/other.toml",

@@ -105,6 +105,54 @@ pub struct TrainingPatch {
     pub seed: Option<u64>,
     /// The optimizer, replacing any inherited one whole.
     pub optimizer: Option<OptimizerSpec>,
+    /// Memory layout of images, activations and conv weights.
+    pub memory_format: Option<MemoryFormat>,
+    /// Arithmetic of conv and linear layers.
+    pub precision: Option<Precision>,
+}
+
+/// How 4-D tensors (images, activations, conv weights) are laid out in memory. Results
+/// differ only in the last bits (other kernels sum in another order), but they differ,
+/// so the choice is part of a run's key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemoryFormat {
+    /// N×H×W×C strides: vectorised pooling and batch norm on the CPU (see BENCHMARKS.md).
+    #[default]
+    ChannelsLast,
+    /// N×C×H×W, PyTorch's default.
+    Contiguous,
+}
+
+impl std::fmt::Display for MemoryFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MemoryFormat::ChannelsLast => "channels_last",
+            MemoryFormat::Contiguous => "contiguous",
+        })
+    }
+}
+
+/// The arithmetic of conv and linear layers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// 32-bit floats throughout.
+    #[default]
+    Fp32,
+    /// Mixed precision as `torch.autocast(dtype=bfloat16)` applies it to these models:
+    /// conv and linear layers compute in bfloat16 from fp32 master weights; batch norm,
+    /// the loss and the optimizer stay in fp32. Slow on CPUs without bf16 instructions.
+    Bf16,
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Precision::Fp32 => "fp32",
+            Precision::Bf16 => "bf16",
+        })
+    }
 }
 
 /// An optimizer and its hyper-parameters; defaults follow PyTorch.

@@ -56,4 +56,8 @@ pub struct ProfileFile {
     pub epochs: Option<i64>,
     /// Snapshot epochs of runs with t-SNE enabled.
     pub tsne_epochs: Option<Vec<i64>>,
+    /// Memory layout for every run of the profile (see `[training] memory_format`).
+    pub memory_format: Option<crate::experiment::file::MemoryFormat>,
+    /// Arithmetic for every run of the profile (see `[training] precision`).
+    pub precision: Option<crate::experiment::file::Precision>,
 }

@@ -49,6 +49,15 @@ pub fn diff(old: &RunSpec, new: &RunSpec) -> Vec<String> {
             num(n.augment.vflip)
         ));
     }
+    if o.memory_format != n.memory_format {
+        lines.push(format!(
+            "memory format: {} → {}",
+            o.memory_format, n.memory_format
+        ));
+    }
+    if o.precision != n.precision {
+        lines.push(format!("precision: {} → {}", o.precision, n.precision));
+    }
     if o.normalize != n.normalize {
         let show = |x: &crate::plan::spec::Normalize| {
             format!("mean {} std {}", triple(&x.mean), triple(&x.std))
@@ -297,6 +306,8 @@ mod tests {
                 },
                 snapshot_epochs: vec![],
                 snapshot_pca: 50,
+                memory_format: Default::default(),
+                precision: Default::default(),
             },
             tsne: TsneSettings {
                 perplexity: 30.0,
@@ -386,6 +397,8 @@ mod tests {
         new.train.augment.vflip = 0.5;
         new.train.batch_size = 128;
         new.train.snapshot_epochs = vec![0, 4, 8];
+        new.train.memory_format = crate::plan::spec::MemoryFormat::Contiguous;
+        new.train.precision = crate::plan::spec::Precision::Bf16;
         assert_eq!(
             diff(&old, &new),
             [
@@ -393,6 +406,8 @@ mod tests {
                 "batch size: 64 → 128",
                 "augmentation: random crop padding 0 → 4",
                 "augmentation: vertical flip probability 0 → 0.5",
+                "memory format: channels_last → contiguous",
+                "precision: fp32 → bf16",
                 "t-SNE snapshots: none → epochs 0, 4, 8",
             ]
         );

@@ -159,6 +159,8 @@ pub fn runs(exps: &Experiments, section: &Section, profile: &str) -> Result<Vec<
     let from_profile = SettingsPatch {
         training: Some(crate::experiment::file::TrainingPatch {
             epochs: report_profile.epochs,
+            memory_format: report_profile.memory_format,
+            precision: report_profile.precision,
             ..Default::default()
         }),
         tsne: Some(TsnePatch {
@@ -225,6 +227,8 @@ pub fn overlay(base: &SettingsPatch, top: &SettingsPatch) -> SettingsPatch {
             batch_size: pick(&t.batch_size, &b.batch_size),
             seed: pick(&t.seed, &b.seed),
             optimizer: pick(&t.optimizer, &b.optimizer),
+            memory_format: pick(&t.memory_format, &b.memory_format),
+            precision: pick(&t.precision, &b.precision),
         }),
         (b, t) => pick(t, b),
     };

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::experiment::file::{Normalize, OptimizerSpec};
+pub use crate::experiment::file::{MemoryFormat, Normalize, OptimizerSpec, Precision};
 
 use super::shape::LayerShape;
 
@@ -129,6 +129,10 @@ pub struct TrainSpec {
     pub snapshot_epochs: Vec<i64>,
     /// PCA components kept in stored snapshots.
     pub snapshot_pca: i64,
+    /// Memory layout of images, activations and conv weights.
+    pub memory_format: MemoryFormat,
+    /// Arithmetic of conv and linear layers.
+    pub precision: Precision,
 }
 
 /// t-SNE settings: analysis only, so changing them never retrains.

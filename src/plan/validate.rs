@@ -113,6 +113,8 @@ pub fn finish(
         normalize,
         snapshot_epochs,
         snapshot_pca,
+        memory_format: training.memory_format.unwrap_or_default(),
+        precision: training.precision.unwrap_or_default(),
     };
     Ok((train, tsne_settings, shapes))
 }

@@ -234,6 +234,8 @@ pub struct RunEntry {
     pub batch_size: i64,
     /// Seed of initialisation, shuffling and augmentation.
     pub seed: u64,
+    /// Arithmetic and memory layout: "fp32, channels_last".
+    pub numerics: String,
     /// Trainable parameters.
     pub params: i64,
     /// `params` with thousands separators.
@@ -782,6 +784,7 @@ impl<'a> Runs<'a> {
             optimizer: diff::optimizer(&spec.train.optimizer),
             batch_size: spec.train.batch_size,
             seed: spec.train.seed,
+            numerics: format!("{}, {}", spec.train.precision, spec.train.memory_format),
             params: spec.param_count(),
             params_text: thousands(spec.param_count()),
             flatten_size: spec.flatten_size(),

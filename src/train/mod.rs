@@ -111,7 +111,13 @@ pub fn train(
     tch::manual_seed(t.seed as i64);
     let vs = nn::VarStore::new(device);
     let input = Shape::Image([3, IMAGE_SIZE as i64, IMAGE_SIZE as i64]);
-    let net = Net::new(&vs.root(), &spec.shapes, input);
+    let net = Net::new(
+        &vs.root(),
+        &spec.shapes,
+        input,
+        t.memory_format,
+        t.precision,
+    );
     let mut opt = optimizer(&t.optimizer, &vs)?;
     let norm = Normalizer::new(&t.normalize, device);
     let mut log = String::new();

@@ -1,23 +1,33 @@
 //! Builds a libtorch network from a resolved layer list.
 
-use tch::Tensor;
-use tch::nn::{self, Module, ModuleT};
+use tch::nn::{self, ModuleT};
+use tch::{Kind, Tensor};
 
 use crate::plan::shape::{LayerShape, Shape};
-use crate::plan::spec::LayerOp;
+use crate::plan::spec::{LayerOp, MemoryFormat, Precision};
 
 /// A sequential network that can also return its latent (flatten) output.
 #[derive(Debug)]
 pub struct Net {
     blocks: Vec<Block>,
+    format: MemoryFormat,
+    /// The kind conv and linear layers compute in.
+    compute: Kind,
 }
 
 #[derive(Debug)]
 enum Block {
-    Conv(nn::Conv2D),
+    Conv {
+        conv: nn::Conv2D,
+        stride: i64,
+        padding: i64,
+    },
     BatchNorm(nn::BatchNorm),
     Relu,
-    MaxPool { kernel: i64, stride: i64 },
+    MaxPool {
+        kernel: i64,
+        stride: i64,
+    },
     Flatten,
     Linear(nn::Linear),
     Dropout(f64),
@@ -47,7 +57,13 @@ fn batch_norm_config() -> nn::BatchNormConfig {
 impl Net {
     /// Creates the layers under `vs`, one sub-path per layer id, so saved weights are
     /// named after the experiment's layers. `input` is one example's shape.
-    pub fn new(vs: &nn::Path, shapes: &[LayerShape], input: Shape) -> Net {
+    pub fn new(
+        vs: &nn::Path,
+        shapes: &[LayerShape],
+        input: Shape,
+        format: MemoryFormat,
+        precision: Precision,
+    ) -> Net {
         let mut previous = input;
         let mut blocks = Vec::with_capacity(shapes.len());
         for s in shapes {
@@ -70,7 +86,19 @@ impl Net {
                         bs_init: init,
                         ..Default::default()
                     };
-                    Block::Conv(nn::conv2d(p, c, *out, *kernel, cfg))
+                    let mut conv = nn::conv2d(p, c, *out, *kernel, cfg);
+                    if format == MemoryFormat::ChannelsLast {
+                        // The optimizer's buffers are made like the weights, so they follow.
+                        tch::no_grad(|| {
+                            let data = channels_last(&conv.ws);
+                            conv.ws.set_data(&data);
+                        });
+                    }
+                    Block::Conv {
+                        conv,
+                        stride: *stride,
+                        padding: *padding,
+                    }
                 }
                 (LayerOp::Batchnorm, Shape::Image([c, ..])) => {
                     Block::BatchNorm(nn::batch_norm2d(p, c, batch_norm_config()))
@@ -99,16 +127,40 @@ impl Net {
             blocks.push(block);
             previous = s.output;
         }
-        Net { blocks }
+        let compute = match precision {
+            Precision::Fp32 => Kind::Float,
+            Precision::Bf16 => Kind::BFloat16,
+        };
+        Net {
+            blocks,
+            format,
+            compute,
+        }
     }
 
     /// Class scores and the latent vectors (the flatten output) of a batch.
     pub fn forward_latent(&self, xs: &Tensor, train: bool) -> (Tensor, Tensor) {
-        let mut x = xs.shallow_clone();
+        let mut x = match self.format {
+            MemoryFormat::ChannelsLast => channels_last(xs),
+            MemoryFormat::Contiguous => xs.shallow_clone(),
+        };
         let mut latent = None;
         for block in &self.blocks {
             x = match block {
-                Block::Conv(c) => c.forward(&x),
+                Block::Conv {
+                    conv,
+                    stride,
+                    padding,
+                } => self.compute(&x, |x, cast| {
+                    x.conv2d(
+                        &cast(&conv.ws),
+                        conv.bs.as_ref().map(cast),
+                        [*stride; 2],
+                        [*padding; 2],
+                        [1, 1],
+                        1,
+                    )
+                }),
                 Block::BatchNorm(b) => b.forward_t(&x, train),
                 Block::Relu => x.relu(),
                 Block::MaxPool { kernel, stride } => x.max_pool2d(
@@ -123,11 +175,28 @@ impl Net {
                     latent = Some(flat.shallow_clone());
                     flat
                 }
-                Block::Linear(l) => l.forward(&x),
+                Block::Linear(l) => self.compute(&x, |x, cast| {
+                    x.linear(&cast(&l.ws), l.bs.as_ref().map(cast))
+                }),
                 Block::Dropout(p) => x.dropout(*p, train),
             };
         }
         (x, latent.expect("validated models have a flatten layer"))
+    }
+
+    /// Runs a conv or linear layer in the network's compute kind: in bf16, input and
+    /// weights are cast down (the casts are in the graph, so gradients reach the fp32
+    /// weights) and the output back up, so everything else stays fp32.
+    fn compute(
+        &self,
+        x: &Tensor,
+        op: impl Fn(&Tensor, &dyn Fn(&Tensor) -> Tensor) -> Tensor,
+    ) -> Tensor {
+        if self.compute == Kind::Float {
+            return op(x, &|w| w.shallow_clone());
+        }
+        let kind = self.compute;
+        op(&x.to_kind(kind), &|w| w.to_kind(kind)).to_kind(Kind::Float)
     }
 
     /// Class scores of a batch.
@@ -136,15 +205,20 @@ impl Net {
     }
 }
 
+/// The same values with N×H×W×C strides, which libtorch's kernels recognise as
+/// channels-last (tch has no `contiguous(memory_format)`).
+fn channels_last(x: &Tensor) -> Tensor {
+    x.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::plan::shape::infer;
     use crate::plan::spec::Layer;
 
-    #[test]
-    fn built_network_agrees_with_shape_inference_and_param_count() {
-        let layers = vec![
+    fn layers() -> Vec<Layer> {
+        vec![
             Layer {
                 id: "conv1".into(),
                 op: LayerOp::Conv {
@@ -181,11 +255,21 @@ mod tests {
                 id: "fc1".into(),
                 op: LayerOp::Linear { out: 10 },
             },
-        ];
+        ]
+    }
+
+    #[test]
+    fn built_network_agrees_with_shape_inference_and_param_count() {
         let input = Shape::Image([3, 8, 8]);
-        let shapes = infer(&layers, input).unwrap();
+        let shapes = infer(&layers(), input).unwrap();
         let vs = nn::VarStore::new(tch::Device::Cpu);
-        let net = Net::new(&vs.root(), &shapes, input);
+        let net = Net::new(
+            &vs.root(),
+            &shapes,
+            input,
+            MemoryFormat::Contiguous,
+            Precision::Fp32,
+        );
         let (logits, latent) =
             net.forward_latent(&Tensor::zeros([2, 3, 8, 8], tch::kind::FLOAT_CPU), false);
         assert_eq!(logits.size(), [2, 10]);
@@ -206,5 +290,44 @@ mod tests {
             "{:?}",
             names.keys()
         );
+    }
+
+    #[test]
+    fn channels_last_and_bf16_compute_the_same_function() {
+        let shapes = infer(&layers(), Shape::Image([3, 8, 8])).unwrap();
+        let x = Tensor::randn([4, 3, 8, 8], tch::kind::FLOAT_CPU);
+        let run = |format, precision| {
+            tch::manual_seed(7);
+            let vs = nn::VarStore::new(tch::Device::Cpu);
+            let net = Net::new(
+                &vs.root(),
+                &shapes,
+                Shape::Image([3, 8, 8]),
+                format,
+                precision,
+            );
+            let (logits, latent) = net.forward_latent(&x, true);
+            // Gradients must reach the fp32 weights whatever the layout and arithmetic.
+            logits.sum(Kind::Float).backward();
+            let grad = vs.variables()["conv1.weight"].grad();
+            (logits, latent, grad)
+        };
+        let (l0, z0, g0) = run(MemoryFormat::Contiguous, Precision::Fp32);
+        let (l1, z1, g1) = run(MemoryFormat::ChannelsLast, Precision::Fp32);
+        assert!(
+            l0.allclose(&l1, 1e-5, 1e-5, false),
+            "channels-last changed the logits"
+        );
+        assert!(
+            z0.allclose(&z1, 1e-5, 1e-5, false),
+            "channels-last changed the latent order"
+        );
+        assert!(g0.allclose(&g1, 1e-4, 1e-5, false));
+        let (l2, _, g2) = run(MemoryFormat::ChannelsLast, Precision::Bf16);
+        assert_eq!(l2.kind(), Kind::Float);
+        assert!(g2.defined() && g2.kind() == Kind::Float);
+        // bf16 keeps 8 bits of mantissa: close, but not equal.
+        assert!(l0.allclose(&l2, 5e-2, 5e-2, false));
+        assert!(!l0.equal(&l2));
     }
 }

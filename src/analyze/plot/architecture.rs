@@ -752,6 +752,8 @@ mod tests {
                 normalize,
                 snapshot_epochs: vec![],
                 snapshot_pca: 50,
+                memory_format: Default::default(),
+                precision: Default::default(),
             },
             tsne: TsneSettings {
                 perplexity: 30.0,
