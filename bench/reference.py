@@ -8,6 +8,9 @@ folders and prints one JSON line of measurements. Two pipelines:
   tensor      the fastest honest pure-PyTorch loop: images decoded once into a uint8
               tensor, batched tensor augmentation, no autograd at test time, loss and
               accuracy accumulated on the device and read once per epoch.
+
+--channels-last runs either with the model and its inputs in channels-last memory
+format, as `report` does by default.
 """
 
 import argparse
@@ -55,6 +58,8 @@ def dataloader_pipeline(args, net, opt):
         net.train()
         seen = correct = 0
         for x, y in train_dl:
+            if args.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
             opt.zero_grad()
             out = net(x)
             loss = F.cross_entropy(out, y)
@@ -69,6 +74,8 @@ def dataloader_pipeline(args, net, opt):
         correct = n = 0
         with torch.no_grad():
             for x, y in test_dl:
+                if args.channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
                 correct += (net(x).argmax(1) == y).sum().item()
                 n += len(y)
         return correct / n
@@ -105,6 +112,8 @@ def tensor_pipeline(args, net, opt):
         cols = (ox[:, None] + ar)[:, None, None, :].expand(b, 3, 32, 32)
         return p.gather(2, rows).gather(3, cols)
 
+    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
+
     def epoch():
         net.train()
         n = len(train_y)
@@ -112,7 +121,7 @@ def tensor_pipeline(args, net, opt):
         correct = torch.zeros((), dtype=torch.long)
         for i in range(0, n, 64):
             idx = perm[i:i + 64]
-            x = (crop(train_x[idx].float() / 255) - mean) / std
+            x = ((crop(train_x[idx].float() / 255) - mean) / std).contiguous(memory_format=fmt)
             y = train_y[idx]
             out = net(x)
             loss = F.cross_entropy(out, y)
@@ -127,7 +136,7 @@ def tensor_pipeline(args, net, opt):
         correct = torch.zeros((), dtype=torch.long)
         with torch.no_grad():
             for i in range(0, len(test_y), 1000):
-                x = (test_x[i:i + 1000].float() / 255 - mean) / std
+                x = ((test_x[i:i + 1000].float() / 255 - mean) / std).contiguous(memory_format=fmt)
                 correct += (net(x).argmax(1) == test_y[i:i + 1000]).sum()
         return correct.item() / len(test_y)
 
@@ -142,10 +151,14 @@ def main():
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--channels-last", action="store_true")
     args = ap.parse_args()
-    torch.manual_seed(0)
+    torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     net = model(args.model)
+    if args.channels_last:
+        net = net.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     start = time.perf_counter()
     epoch, evaluate = (dataloader_pipeline if args.pipeline == "dataloader" else tensor_pipeline)(args, net, opt)
@@ -163,7 +176,7 @@ def main():
         "images_per_second": seen * args.epochs / train_seconds,
         "epoch_seconds": epoch_seconds / args.epochs, "setup_seconds": setup,
         "train_accuracy": train_acc, "test_accuracy": test_acc,
-        "torch": torch.__version__, "threads": torch.get_num_threads(), "workers": args.workers,
+        "channels_last": args.channels_last, "seed": args.seed, "torch": torch.__version__, "threads": torch.get_num_threads(), "workers": args.workers,
     }))
 
 

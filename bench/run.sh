@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks. Usage: bench/run.sh training|build [options]
-#   training  report vs torchvision DataLoader vs pure-tensor PyTorch (bench/training.py)
-#   build     quick-profile build, no-change rebuild, render, peak memory (bench/build.sh)
+#   training  report vs torchvision DataLoader vs pure-tensor PyTorch, both memory formats,
+#             3 interleaved rounds (bench/training.py; --help for --pipelines, --epochs)
+#   build     quick-profile build, no-change rebuilds, renders, and the full profile's
+#             peak memory on full CIFAR-10 (bench/build.sh)
 # Installs what it needs into target/ (a throwaway torchvision next to the project's torch).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
