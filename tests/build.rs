@@ -118,16 +118,28 @@ fn trains_caches_and_retrains_only_what_changed() {
 #[test]
 fn memory_format_and_precision_retrain_and_learn_alike() {
     let p = TinyProject::new();
-    let train_loss = |p: &TinyProject| metrics(p, "other/main")["epochs"][0]["train_loss"].as_f64().unwrap();
+    let train_loss = |p: &TinyProject| {
+        metrics(p, "other/main")["epochs"][0]["train_loss"]
+            .as_f64()
+            .unwrap()
+    };
     let spec = |p: &TinyProject| -> serde_json::Value {
-        serde_json::from_str(&fs::read_to_string(p.path("out/runs/test/other/main/spec.json")).unwrap()).unwrap()
+        serde_json::from_str(
+            &fs::read_to_string(p.path("out/runs/test/other/main/spec.json")).unwrap(),
+        )
+        .unwrap()
     };
     p.ok(&["build", "--device", "cpu", "--only", "other"]);
     assert_eq!(spec(&p)["train"]["memory_format"], "channels_last");
     assert_eq!(spec(&p)["train"]["precision"], "fp32");
     let channels_last = train_loss(&p);
     for (setting, key, value, tolerance) in [
-        ("memory_format = \"contiguous\"", "memory_format", "contiguous", 1e-3),
+        (
+            "memory_format = \"contiguous\"",
+            "memory_format",
+            "contiguous",
+            1e-3,
+        ),
         ("precision = \"bf16\"", "precision", "bf16", 5e-2),
     ] {
         p.write(
