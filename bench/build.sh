@@ -43,4 +43,6 @@ if [ -f "$archive" ]; then
     for i in 1 2 3; do
         echo "| \`report render\` of that full-data store (try $i) | $(seconds "$bin" --root "$work" render --profile full-1) |"
     done
+else
+    echo "no CIFAR-10 archive at $archive: the full-data rows were skipped (bench/run.sh build ARCHIVE)" >&2
 fi

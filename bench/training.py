@@ -60,6 +60,9 @@ def main():
     ap.add_argument("--python", required=True, help="python with torch 2.11.0 (+ torchvision on PYTHONPATH)")
     ap.add_argument("--report", default=os.path.join(ROOT, "target", "release", "report"))
     args = ap.parse_args()
+    if not os.path.isfile(args.archive):
+        sys.exit(f"no CIFAR-10 archive at {args.archive}: pass --archive PATH to the image-folder "
+                 f".tar.gz (train/<class>/, test/<class>/ JPEGs), e.g. ../shared/datasets/cifar10-jpeg.tar.gz")
     work = os.path.join(ROOT, "target", "bench")
     os.makedirs(work, exist_ok=True)
 
