@@ -13,89 +13,60 @@ use super::spec::{Layer, OptimizerSpec, RunSpec};
 pub fn diff(old: &RunSpec, new: &RunSpec) -> Vec<String> {
     let mut lines = layers(&old.train.layers, &new.train.layers);
     let (o, n) = (&old.train, &new.train);
-    if o.optimizer != n.optimizer {
-        lines.push(format!(
-            "optimizer: {} → {}",
-            optimizer(&o.optimizer),
-            optimizer(&n.optimizer)
-        ));
-    }
-    if o.batch_size != n.batch_size {
-        lines.push(format!("batch size: {} → {}", o.batch_size, n.batch_size));
-    }
-    if o.epochs != n.epochs {
-        lines.push(format!("epochs: {} → {}", o.epochs, n.epochs));
-    }
-    if o.seed != n.seed {
-        lines.push(format!("seed: {} → {}", o.seed, n.seed));
-    }
-    if o.augment.crop_padding != n.augment.crop_padding {
-        lines.push(format!(
-            "augmentation: random crop padding {} → {}",
-            o.augment.crop_padding, n.augment.crop_padding
-        ));
-    }
-    if o.augment.hflip != n.augment.hflip {
-        lines.push(format!(
-            "augmentation: horizontal flip probability {} → {}",
-            num(o.augment.hflip),
-            num(n.augment.hflip)
-        ));
-    }
-    if o.augment.vflip != n.augment.vflip {
-        lines.push(format!(
-            "augmentation: vertical flip probability {} → {}",
-            num(o.augment.vflip),
-            num(n.augment.vflip)
-        ));
-    }
-    if o.memory_format != n.memory_format {
-        lines.push(format!(
-            "memory format: {} → {}",
-            o.memory_format, n.memory_format
-        ));
-    }
-    if o.precision != n.precision {
-        lines.push(format!("precision: {} → {}", o.precision, n.precision));
-    }
-    if o.normalize != n.normalize {
-        let show = |x: &crate::plan::spec::Normalize| {
-            format!("mean {} std {}", triple(&x.mean), triple(&x.std))
-        };
-        lines.push(format!(
-            "normalization: {} → {}",
-            show(&o.normalize),
-            show(&n.normalize)
-        ));
-    }
-    if o.snapshot_epochs != n.snapshot_epochs {
-        lines.push(format!(
-            "t-SNE snapshots: {} → {}",
-            epochs(&o.snapshot_epochs),
-            epochs(&n.snapshot_epochs)
-        ));
-    }
+    change(&mut lines, "optimizer:", &o.optimizer, &n.optimizer, |x| {
+        optimizer(x)
+    });
+    change(&mut lines, "batch size:", o.batch_size, n.batch_size, text);
+    change(&mut lines, "epochs:", o.epochs, n.epochs, text);
+    change(&mut lines, "seed:", o.seed, n.seed, text);
+    let (oa, na) = (&o.augment, &n.augment);
+    let crop = "augmentation: random crop padding";
+    change(&mut lines, crop, oa.crop_padding, na.crop_padding, text);
+    let hflip = "augmentation: horizontal flip probability";
+    change(&mut lines, hflip, oa.hflip, na.hflip, |x| num(*x));
+    let vflip = "augmentation: vertical flip probability";
+    change(&mut lines, vflip, oa.vflip, na.vflip, |x| num(*x));
+    change(
+        &mut lines,
+        "memory format:",
+        o.memory_format,
+        n.memory_format,
+        text,
+    );
+    change(&mut lines, "precision:", o.precision, n.precision, text);
+    change(
+        &mut lines,
+        "normalization:",
+        &o.normalize,
+        &n.normalize,
+        |x| format!("mean {} std {}", triple(&x.mean), triple(&x.std)),
+    );
+    change(
+        &mut lines,
+        "t-SNE snapshots:",
+        &o.snapshot_epochs,
+        &n.snapshot_epochs,
+        |x| epochs(x),
+    );
     // PCA and t-SNE settings matter only where both runs take snapshots.
     if !o.snapshot_epochs.is_empty() && !n.snapshot_epochs.is_empty() {
-        if o.snapshot_pca != n.snapshot_pca {
-            lines.push(format!(
-                "t-SNE snapshot PCA components: {} → {}",
-                o.snapshot_pca, n.snapshot_pca
-            ));
-        }
-        if old.tsne.perplexity != new.tsne.perplexity {
-            lines.push(format!(
-                "t-SNE perplexity: {} → {}",
-                num(old.tsne.perplexity),
-                num(new.tsne.perplexity)
-            ));
-        }
-        if old.tsne.iterations != new.tsne.iterations {
-            lines.push(format!(
-                "t-SNE iterations: {} → {}",
-                old.tsne.iterations, new.tsne.iterations
-            ));
-        }
+        let pca = "t-SNE snapshot PCA components:";
+        change(&mut lines, pca, o.snapshot_pca, n.snapshot_pca, text);
+        let (ot, nt) = (&old.tsne, &new.tsne);
+        change(
+            &mut lines,
+            "t-SNE perplexity:",
+            ot.perplexity,
+            nt.perplexity,
+            |x| num(*x),
+        );
+        change(
+            &mut lines,
+            "t-SNE iterations:",
+            ot.iterations,
+            nt.iterations,
+            text,
+        );
     }
     lines
 }
@@ -226,6 +197,23 @@ pub fn optimizer(o: &OptimizerSpec) -> String {
 }
 
 /// A hyper-parameter as a person writes it: `0.001`, `1e-8`.
+/// Adds "`what` old → new" when the two values differ.
+fn change<T: PartialEq>(
+    lines: &mut Vec<String>,
+    what: &str,
+    old: T,
+    new: T,
+    show: impl Fn(&T) -> String,
+) {
+    if old != new {
+        lines.push(format!("{what} {} → {}", show(&old), show(&new)));
+    }
+}
+
+fn text<T: std::fmt::Display>(x: &T) -> String {
+    x.to_string()
+}
+
 pub fn num(x: f64) -> String {
     if x != 0.0 && x.abs() < 1e-4 {
         format!("{x:e}")
