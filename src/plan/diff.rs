@@ -238,7 +238,7 @@ fn epochs(e: &[i64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::spec::{Augment, LayerOp, Normalize, RunId, TrainSpec, TsneSettings};
+    use crate::plan::spec::LayerOp;
 
     fn layer(id: &str, op: LayerOp) -> Layer {
         Layer { id: id.into(), op }
@@ -261,48 +261,7 @@ mod tests {
     }
 
     fn spec(layers: Vec<Layer>) -> RunSpec {
-        RunSpec {
-            id: RunId {
-                section: "s".into(),
-                variant: "main".into(),
-            },
-            profile: "p".into(),
-            section_title: "S".into(),
-            variant_title: None,
-            summary: None,
-            parent: None,
-            source: "s.toml".into(),
-            train: TrainSpec {
-                layers,
-                optimizer: OptimizerSpec::Sgd {
-                    lr: 0.01,
-                    momentum: 0.9,
-                    weight_decay: 0.0,
-                    nesterov: false,
-                },
-                epochs: 8,
-                batch_size: 64,
-                seed: 0,
-                augment: Augment {
-                    crop_padding: 0,
-                    hflip: 0.0,
-                    vflip: 0.0,
-                },
-                normalize: Normalize {
-                    mean: [0.5; 3],
-                    std: [0.25; 3],
-                },
-                snapshot_epochs: vec![],
-                snapshot_pca: 50,
-                memory_format: Default::default(),
-                precision: Default::default(),
-            },
-            tsne: TsneSettings {
-                perplexity: 30.0,
-                iterations: 1000,
-            },
-            shapes: vec![],
-        }
+        RunSpec::example("S", layers)
     }
 
     fn base() -> Vec<Layer> {

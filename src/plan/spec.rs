@@ -187,4 +187,53 @@ impl RunSpec {
     pub fn param_count(&self) -> i64 {
         self.shapes.iter().map(|s| s.params).sum()
     }
+
+    /// A run of `layers` titled `title`, with plain settings (SGD lr 0.01 momentum 0.9,
+    /// batch 64, 8 epochs, no augmentation or snapshots) and no shapes, for unit tests
+    /// of the code that reads specs.
+    #[cfg(test)]
+    pub fn example(title: &str, layers: Vec<Layer>) -> RunSpec {
+        RunSpec {
+            id: RunId {
+                section: title.to_lowercase().replace(' ', "-"),
+                variant: DEFAULT_VARIANT.to_owned(),
+            },
+            profile: "quick".to_owned(),
+            section_title: title.to_owned(),
+            variant_title: None,
+            summary: None,
+            parent: None,
+            source: PathBuf::from("experiments/x.toml"),
+            train: TrainSpec {
+                layers,
+                optimizer: OptimizerSpec::Sgd {
+                    lr: 0.01,
+                    momentum: 0.9,
+                    weight_decay: 0.0,
+                    nesterov: false,
+                },
+                epochs: 8,
+                batch_size: 64,
+                seed: 0,
+                augment: Augment {
+                    crop_padding: 0,
+                    hflip: 0.0,
+                    vflip: 0.0,
+                },
+                normalize: Normalize {
+                    mean: [0.5; 3],
+                    std: [0.25; 3],
+                },
+                snapshot_epochs: vec![],
+                snapshot_pca: 50,
+                memory_format: MemoryFormat::default(),
+                precision: Precision::default(),
+            },
+            tsne: TsneSettings {
+                perplexity: 30.0,
+                iterations: 1000,
+            },
+            shapes: vec![],
+        }
+    }
 }

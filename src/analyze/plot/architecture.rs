@@ -686,13 +686,11 @@ where
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
 
     use super::super::testutil::{parse, png_size, svg_texts};
     use super::*;
-    use crate::plan::RunId;
     use crate::plan::shape::infer;
-    use crate::plan::spec::{Augment, Layer, Normalize, OptimizerSpec, TrainSpec, TsneSettings};
+    use crate::plan::spec::Layer;
 
     fn conv(out: i64, kernel: i64, padding: i64) -> LayerOp {
         LayerOp::Conv {
@@ -716,51 +714,9 @@ mod tests {
                 op: op.clone(),
             })
             .collect();
-        let shapes = infer(&layers, Shape::Image([3, 32, 32])).unwrap();
-        let optimizer = OptimizerSpec::Sgd {
-            lr: 0.01,
-            momentum: 0.0,
-            weight_decay: 0.0,
-            nesterov: false,
-        };
-        let normalize = Normalize {
-            mean: [0.5; 3],
-            std: [0.25; 3],
-        };
-        RunSpec {
-            id: RunId {
-                section: title.to_lowercase().replace(' ', "-"),
-                variant: "main".to_owned(),
-            },
-            profile: "quick".to_owned(),
-            section_title: title.to_owned(),
-            variant_title: None,
-            summary: None,
-            parent: None,
-            source: PathBuf::from("experiments/x.toml"),
-            train: TrainSpec {
-                layers,
-                optimizer,
-                epochs: 1,
-                batch_size: 64,
-                seed: 0,
-                augment: Augment {
-                    crop_padding: 0,
-                    hflip: 0.0,
-                    vflip: 0.0,
-                },
-                normalize,
-                snapshot_epochs: vec![],
-                snapshot_pca: 50,
-                memory_format: Default::default(),
-                precision: Default::default(),
-            },
-            tsne: TsneSettings {
-                perplexity: 30.0,
-                iterations: 1000,
-            },
-            shapes,
-        }
+        let mut spec = RunSpec::example(title, layers);
+        spec.shapes = infer(&spec.train.layers, Shape::Image([3, 32, 32])).unwrap();
+        spec
     }
 
     fn model_1() -> RunSpec {
