@@ -13,7 +13,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use flate2::read::MultiGzDecoder;
 
-use super::DataError;
+use super::error::DataError;
 use super::tree::{Tree, normalise};
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];

@@ -6,7 +6,7 @@
 
 use anyhow::Result;
 
-use super::DataError;
+use super::error::DataError;
 use super::tree::{Tree, join};
 
 /// Marker files of the CIFAR binary layout: any one of them claims the folder, so that

@@ -101,7 +101,7 @@ fn list_split<'a>(tree: &'a Tree, root: &str, split: &'static str) -> Result<Vec
 }
 
 /// Decodes every image of a split, in parallel, into its fixed slot of the output.
-fn decode_split(tree: &Tree, classes: &[Class]) -> Result<Split> {
+fn decode_split(tree: &Tree, classes: &[Class<'_>]) -> Result<Split> {
     let labels: Vec<u8> = (0u8..=255)
         .zip(classes)
         .flat_map(|(label, c)| std::iter::repeat_n(label, c.images.len()))

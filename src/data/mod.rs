@@ -22,7 +22,7 @@ mod tree;
 use std::fmt;
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 pub use error::DataError;
 
@@ -112,7 +112,7 @@ pub fn load(source: &Path, cache_dir: &Path) -> Result<Dataset> {
 
 /// Decodes `source` from scratch.
 fn decode(source: &Path, fingerprint: String) -> Result<Dataset> {
-    let tree = Tree::open(source)?;
+    let tree = open(source)?;
     let (classes, train, test) = match detect::layout(&tree)? {
         Layout::CifarBin(dir) => cifar_bin::decode(&tree, &dir)?,
         Layout::Folders(root) => folder::decode(&tree, &root)?,
@@ -123,6 +123,23 @@ fn decode(source: &Path, fingerprint: String) -> Result<Dataset> {
         test,
         fingerprint,
     })
+}
+
+/// Reads a folder or an archive into a [`Tree`]. Deciding which is left to the caller
+/// of both readers, so the archive reader can build trees without the tree knowing
+/// about archives.
+fn open(source: &Path) -> Result<Tree> {
+    let meta = match std::fs::metadata(source) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(DataError::Missing(source.display().to_string()).into());
+        }
+        meta => meta.with_context(|| format!("cannot read {}", source.display()))?,
+    };
+    if meta.is_dir() {
+        Tree::from_dir(source)
+    } else {
+        archive::read(source)
+    }
 }
 
 #[cfg(test)]
@@ -224,18 +241,7 @@ mod tests {
         let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/cifar10-sample.tar.gz");
         let cache = tempfile::tempdir().unwrap();
         let got = load(&sample, cache.path()).unwrap();
-        let cifar10 = [
-            "airplane",
-            "automobile",
-            "bird",
-            "cat",
-            "deer",
-            "dog",
-            "frog",
-            "horse",
-            "ship",
-            "truck",
-        ];
+        let cifar10 = crate::testutil::CIFAR10_CLASSES;
         assert_eq!(got.classes, cifar10);
         for (split, per_class) in [(&got.train, 500), (&got.test, 100)] {
             let mut counts = [0; 10];

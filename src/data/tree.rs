@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::DataError;
+use super::error::DataError;
 
 /// Where a file's bytes are.
 enum Content {
@@ -31,23 +31,8 @@ pub(super) struct Tree {
 }
 
 impl Tree {
-    /// Opens a folder or an archive.
-    pub fn open(source: &Path) -> Result<Tree> {
-        let meta = match fs::metadata(source) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(DataError::Missing(source.display().to_string()).into());
-            }
-            meta => meta.with_context(|| format!("cannot read {}", source.display()))?,
-        };
-        if meta.is_dir() {
-            Tree::from_dir(source)
-        } else {
-            super::archive::read(source)
-        }
-    }
-
     /// An empty tree whose files will be archive members of `origin`.
-    pub fn for_archive(origin: &Path) -> Tree {
+    pub(super) fn for_archive(origin: &Path) -> Tree {
         Tree {
             origin: origin.to_path_buf(),
             in_archive: true,
@@ -56,7 +41,8 @@ impl Tree {
         }
     }
 
-    fn from_dir(root: &Path) -> Result<Tree> {
+    /// The files and folders under the folder `root`, read lazily.
+    pub(super) fn from_dir(root: &Path) -> Result<Tree> {
         let mut tree = Tree {
             origin: root.to_path_buf(),
             in_archive: false,
@@ -93,13 +79,13 @@ impl Tree {
     }
 
     /// Adds a folder; `path` must already be normalised (see [`normalise`]).
-    pub fn add_dir(&mut self, path: String) {
+    pub(super) fn add_dir(&mut self, path: String) {
         self.add_parents(&path);
         self.dirs.insert(path);
     }
 
     /// Adds a file; a later file of the same name wins, as when a tar is extracted.
-    pub fn add_file(&mut self, path: String, bytes: Vec<u8>) {
+    pub(super) fn add_file(&mut self, path: String, bytes: Vec<u8>) {
         self.add_parents(&path);
         self.files.insert(path, Content::InMemory(bytes));
     }
@@ -115,17 +101,17 @@ impl Tree {
     }
 
     /// True if `path` is a file of the tree.
-    pub fn is_file(&self, path: &str) -> bool {
+    pub(super) fn is_file(&self, path: &str) -> bool {
         self.files.contains_key(path)
     }
 
     /// True if `path` is a folder of the tree.
-    pub fn is_dir(&self, path: &str) -> bool {
+    pub(super) fn is_dir(&self, path: &str) -> bool {
         self.dirs.contains(path)
     }
 
     /// Top-level folder names, sorted.
-    pub fn top_dirs(&self) -> impl Iterator<Item = &str> {
+    pub(super) fn top_dirs(&self) -> impl Iterator<Item = &str> {
         self.dirs
             .iter()
             .map(String::as_str)
@@ -134,7 +120,7 @@ impl Tree {
 
     /// The files and folders directly inside folder `dir` (`""` for the root), sorted
     /// by path, as `(path, is_dir)`.
-    pub fn children(&self, dir: &str) -> Vec<(&str, bool)> {
+    pub(super) fn children(&self, dir: &str) -> Vec<(&str, bool)> {
         let prefix = join(dir, "");
         let direct = |p: &&String| p.starts_with(&prefix) && !p[prefix.len()..].contains('/');
         let dirs = self.dirs.range(prefix.clone()..);
@@ -148,7 +134,7 @@ impl Tree {
     }
 
     /// A file's bytes.
-    pub fn read(&self, path: &str) -> Result<Cow<'_, [u8]>> {
+    pub(super) fn read(&self, path: &str) -> Result<Cow<'_, [u8]>> {
         match self.files.get(path) {
             Some(Content::InMemory(bytes)) => Ok(Cow::Borrowed(bytes)),
             Some(Content::OnDisk(p)) => fs::read(p)
@@ -159,7 +145,7 @@ impl Tree {
     }
 
     /// How errors name `path`: a real path, or `archive:member` inside an archive.
-    pub fn display(&self, path: &str) -> String {
+    pub(super) fn display(&self, path: &str) -> String {
         match (path.is_empty(), self.in_archive) {
             (true, _) => self.origin.display().to_string(),
             (false, true) => format!("{}:{path}", self.origin.display()),

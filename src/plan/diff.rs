@@ -2,11 +2,12 @@
 //!
 //! A pure function of two [`RunSpec`]s. Layers are matched by id (ids are stable across
 //! `extends`, see `resolve`), so an edited layer reads as "conv1: conv k5 p2 16 → conv
-//! k3 16" rather than as one removal and one insertion.
+//! k3 16" rather than as one removal and one insertion. The architecture diagram
+//! highlights the same [`LayerChanges`], so the drawing and the text always agree.
 
-use std::collections::BTreeSet;
-
-use super::spec::{Layer, OptimizerSpec, RunSpec};
+use super::layer::{Layer, LayerOp, Notation};
+use super::spec::{OptimizerSpec, RunSpec};
+use crate::text::setting;
 
 /// Human lines saying how `new` differs from `old`, layers first (in model order), then
 /// training settings. Empty when they train the same way.
@@ -23,9 +24,9 @@ pub fn diff(old: &RunSpec, new: &RunSpec) -> Vec<String> {
     let crop = "augmentation: random crop padding";
     change(&mut lines, crop, oa.crop_padding, na.crop_padding, text);
     let hflip = "augmentation: horizontal flip probability";
-    change(&mut lines, hflip, oa.hflip, na.hflip, |x| num(*x));
+    change(&mut lines, hflip, oa.hflip, na.hflip, |x| setting(*x));
     let vflip = "augmentation: vertical flip probability";
-    change(&mut lines, vflip, oa.vflip, na.vflip, |x| num(*x));
+    change(&mut lines, vflip, oa.vflip, na.vflip, |x| setting(*x));
     change(
         &mut lines,
         "memory format:",
@@ -58,7 +59,7 @@ pub fn diff(old: &RunSpec, new: &RunSpec) -> Vec<String> {
             "t-SNE perplexity:",
             ot.perplexity,
             nt.perplexity,
-            |x| num(*x),
+            |x| setting(*x),
         );
         change(
             &mut lines,
@@ -74,61 +75,198 @@ pub fn diff(old: &RunSpec, new: &RunSpec) -> Vec<String> {
 /// Layer changes in model order: edited layers, added ones (with the layer they follow)
 /// and removed ones (where they were), then a reordering of the layers both keep.
 pub fn layers(old: &[Layer], new: &[Layer]) -> Vec<String> {
-    let old_ids: BTreeSet<&str> = old.iter().map(|l| l.id.as_str()).collect();
-    let new_ids: BTreeSet<&str> = new.iter().map(|l| l.id.as_str()).collect();
-    // (sort key, line): a layer of `new` at index j sorts at 2j+2; a removed layer sorts
-    // just after the last layer both keep that came before it in `old` (1 if none).
-    let mut keyed: Vec<(usize, String)> = Vec::new();
-    for (j, layer) in new.iter().enumerate() {
-        match old.iter().find(|l| l.id == layer.id) {
-            Some(before) if before.op != layer.op => {
-                keyed.push((
-                    2 * j + 2,
-                    format!("{}: {} → {}", layer.id, before.op, layer.op),
-                ));
-            }
-            Some(_) => {}
-            None => {
-                let place = match j.checked_sub(1) {
-                    Some(p) => format!("after {}", new[p].id),
+    LayerChanges::between(old, new).lines()
+}
+
+/// How one model's layers differ from another's, matched by id: what the "what changed"
+/// lines say and what the architecture diagram highlights, worked out once for both.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LayerChanges {
+    /// Edited, added and removed layers in reading order: the new model's order, with
+    /// each removed layer just after the last layer before it that both models keep
+    /// (first when there is none).
+    pub layers: Vec<LayerChange>,
+    /// The ids both models keep, in the old model's order and in the new one's, when
+    /// the two orders differ.
+    pub reordered: Option<(Vec<String>, Vec<String>)>,
+}
+
+/// One layer that differs between two models.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LayerChange {
+    /// Both models have layer `id`, with operation `from` in the old one and `to` in
+    /// the new one.
+    Modified {
+        /// The layer.
+        id: String,
+        /// Its operation in the old model.
+        from: LayerOp,
+        /// Its operation in the new model.
+        to: LayerOp,
+    },
+    /// Only the new model has layer `id`; `follows` is the layer before it there
+    /// (`None`: it is first).
+    Added {
+        /// The layer.
+        id: String,
+        /// Its operation.
+        op: LayerOp,
+        /// The layer before it in the new model.
+        follows: Option<String>,
+    },
+    /// Only the old model has the layer.
+    Removed(RemovedLayer),
+}
+
+/// A layer of the old model that the new one dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemovedLayer {
+    /// Its id in the old model.
+    pub id: String,
+    /// What it did.
+    pub op: LayerOp,
+    /// The nearest layer before it that the new model kept (`None`: none was), which
+    /// is where the text lists it and the drawing shows the gap.
+    pub after: Option<String>,
+}
+
+impl RemovedLayer {
+    /// "removed pool1 (maxpool 2)", with the operation in `notation`: the one sentence
+    /// of the text and the diagram.
+    pub fn line(&self, notation: Notation) -> String {
+        format!("removed {} ({})", self.id, self.op.label(notation))
+    }
+}
+
+impl LayerChange {
+    /// The id of the layer that changed.
+    pub fn id(&self) -> &str {
+        match self {
+            LayerChange::Modified { id, .. } | LayerChange::Added { id, .. } => id,
+            LayerChange::Removed(r) => &r.id,
+        }
+    }
+
+    /// The change as a "what changed" line.
+    pub fn line(&self) -> String {
+        match self {
+            LayerChange::Modified { id, from, to } => format!("{id}: {from} → {to}"),
+            LayerChange::Added { id, op, follows } => {
+                let place = match follows {
+                    Some(p) => format!("after {p}"),
                     None => "at the start".to_owned(),
                 };
-                keyed.push((
-                    2 * j + 2,
-                    format!("added {} ({}) {place}", layer.id, layer.op),
-                ));
+                format!("added {id} ({op}) {place}")
+            }
+            LayerChange::Removed(r) => r.line(Notation::Compact),
+        }
+    }
+}
+
+impl LayerChanges {
+    /// How `new` differs from `old`. Ids are stable across `extends`, so a layer under
+    /// the same id with another operation is an edit, not a removal and an insertion.
+    pub fn between(old: &[Layer], new: &[Layer]) -> LayerChanges {
+        let in_new = |id: &str| new.iter().position(|l| l.id == id);
+        let in_old = |id: &str| old.iter().find(|l| l.id == id);
+        // (sort key, change): a layer of `new` at index j sorts at 2j+2; a removed layer
+        // sorts just after the last layer both keep that came before it in `old`: 2k+3
+        // for that layer's index k in `new`, 1 if there is none. The sort is stable, so
+        // removed layers with the same key keep `old`'s order.
+        let mut keyed: Vec<(usize, LayerChange)> = Vec::new();
+        for (j, layer) in new.iter().enumerate() {
+            let change = match in_old(&layer.id) {
+                Some(before) if before.op != layer.op => LayerChange::Modified {
+                    id: layer.id.clone(),
+                    from: before.op.clone(),
+                    to: layer.op.clone(),
+                },
+                Some(_) => continue,
+                None => LayerChange::Added {
+                    id: layer.id.clone(),
+                    op: layer.op.clone(),
+                    follows: j.checked_sub(1).map(|p| new[p].id.clone()),
+                },
+            };
+            keyed.push((2 * j + 2, change));
+        }
+        let mut kept_before: Option<usize> = None;
+        for layer in old {
+            match in_new(&layer.id) {
+                Some(k) => kept_before = Some(k),
+                None => keyed.push((
+                    kept_before.map_or(1, |k| 2 * k + 3),
+                    LayerChange::Removed(RemovedLayer {
+                        id: layer.id.clone(),
+                        op: layer.op.clone(),
+                        after: kept_before.map(|k| new[k].id.clone()),
+                    }),
+                )),
             }
         }
-    }
-    let mut kept_before: Option<usize> = None;
-    for layer in old {
-        if new_ids.contains(layer.id.as_str()) {
-            kept_before = new.iter().position(|l| l.id == layer.id);
-        } else {
-            let key = kept_before.map_or(1, |k| 2 * k + 3);
-            keyed.push((key, format!("removed {} ({})", layer.id, layer.op)));
+        keyed.sort_by_key(|(k, _)| *k);
+        let kept_old: Vec<String> = old
+            .iter()
+            .filter(|l| in_new(&l.id).is_some())
+            .map(|l| l.id.clone())
+            .collect();
+        let kept_new: Vec<String> = new
+            .iter()
+            .filter(|l| in_old(&l.id).is_some())
+            .map(|l| l.id.clone())
+            .collect();
+        LayerChanges {
+            layers: keyed.into_iter().map(|(_, c)| c).collect(),
+            reordered: (kept_old != kept_new).then_some((kept_old, kept_new)),
         }
     }
-    keyed.sort_by_key(|(k, _)| *k);
-    let mut lines: Vec<String> = keyed.into_iter().map(|(_, l)| l).collect();
-    let kept_old: Vec<&str> = old
-        .iter()
-        .map(|l| l.id.as_str())
-        .filter(|id| new_ids.contains(id))
-        .collect();
-    let kept_new: Vec<&str> = new
-        .iter()
-        .map(|l| l.id.as_str())
-        .filter(|id| old_ids.contains(id))
-        .collect();
-    if kept_old != kept_new {
-        lines.push(format!(
-            "layer order: {} → {}",
-            kept_old.join(", "),
-            kept_new.join(", ")
-        ));
+
+    /// Whether layer `id` is one the old model lacks.
+    pub fn is_added(&self, id: &str) -> bool {
+        self.layers
+            .iter()
+            .any(|c| matches!(c, LayerChange::Added { .. }) && c.id() == id)
     }
-    lines
+
+    /// Whether layer `id` has another operation than in the old model.
+    pub fn is_modified(&self, id: &str) -> bool {
+        self.layers
+            .iter()
+            .any(|c| matches!(c, LayerChange::Modified { .. }) && c.id() == id)
+    }
+
+    /// Whether layer `id` is new or changed.
+    pub fn contains(&self, id: &str) -> bool {
+        self.is_added(id) || self.is_modified(id)
+    }
+
+    /// The layers the new model dropped, in reading order.
+    pub fn removed(&self) -> impl Iterator<Item = &RemovedLayer> {
+        self.layers.iter().filter_map(|c| match c {
+            LayerChange::Removed(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    /// Whether both models have the same layers with the same operations, in whatever
+    /// order.
+    pub fn same_layers(&self) -> bool {
+        self.layers.is_empty()
+    }
+
+    /// The "what changed" lines: one per changed layer in reading order, then the new
+    /// order of the layers both keep, if it is new.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self.layers.iter().map(LayerChange::line).collect();
+        if let Some((old, new)) = &self.reordered {
+            lines.push(format!(
+                "layer order: {} → {}",
+                old.join(", "),
+                new.join(", ")
+            ));
+        }
+        lines
+    }
 }
 
 /// An optimizer and the hyper-parameters that differ from PyTorch's defaults:
@@ -142,15 +280,15 @@ pub fn optimizer(o: &OptimizerSpec) -> String {
             weight_decay,
             nesterov,
         } => {
-            s = format!("SGD lr {}", num(*lr));
+            s = format!("SGD lr {}", setting(*lr));
             if *momentum != 0.0 {
-                s += &format!(" momentum {}", num(*momentum));
+                s += &format!(" momentum {}", setting(*momentum));
             }
             if *nesterov {
                 s += " nesterov";
             }
             if *weight_decay != 0.0 {
-                s += &format!(" weight decay {}", num(*weight_decay));
+                s += &format!(" weight decay {}", setting(*weight_decay));
             }
         }
         OptimizerSpec::Adam {
@@ -160,15 +298,15 @@ pub fn optimizer(o: &OptimizerSpec) -> String {
             eps,
             weight_decay,
         } => {
-            s = format!("Adam lr {}", num(*lr));
+            s = format!("Adam lr {}", setting(*lr));
             if *beta1 != 0.9 || *beta2 != 0.999 {
-                s += &format!(" betas {}/{}", num(*beta1), num(*beta2));
+                s += &format!(" betas {}/{}", setting(*beta1), setting(*beta2));
             }
             if *eps != 1e-8 {
-                s += &format!(" eps {}", num(*eps));
+                s += &format!(" eps {}", setting(*eps));
             }
             if *weight_decay != 0.0 {
-                s += &format!(" weight decay {}", num(*weight_decay));
+                s += &format!(" weight decay {}", setting(*weight_decay));
             }
         }
         OptimizerSpec::Rmsprop {
@@ -178,25 +316,24 @@ pub fn optimizer(o: &OptimizerSpec) -> String {
             momentum,
             weight_decay,
         } => {
-            s = format!("RMSprop lr {}", num(*lr));
+            s = format!("RMSprop lr {}", setting(*lr));
             if *alpha != 0.99 {
-                s += &format!(" alpha {}", num(*alpha));
+                s += &format!(" alpha {}", setting(*alpha));
             }
             if *eps != 1e-8 {
-                s += &format!(" eps {}", num(*eps));
+                s += &format!(" eps {}", setting(*eps));
             }
             if *momentum != 0.0 {
-                s += &format!(" momentum {}", num(*momentum));
+                s += &format!(" momentum {}", setting(*momentum));
             }
             if *weight_decay != 0.0 {
-                s += &format!(" weight decay {}", num(*weight_decay));
+                s += &format!(" weight decay {}", setting(*weight_decay));
             }
         }
     }
     s
 }
 
-/// A hyper-parameter as a person writes it: `0.001`, `1e-8`.
 /// Adds "`what` old → new" when the two values differ.
 fn change<T: PartialEq>(
     lines: &mut Vec<String>,
@@ -214,16 +351,8 @@ fn text<T: std::fmt::Display>(x: &T) -> String {
     x.to_string()
 }
 
-pub fn num(x: f64) -> String {
-    if x != 0.0 && x.abs() < 1e-4 {
-        format!("{x:e}")
-    } else {
-        format!("{x}")
-    }
-}
-
 fn triple(v: &[f64; 3]) -> String {
-    v.iter().map(|x| num(*x)).collect::<Vec<_>>().join("/")
+    v.iter().map(|x| setting(*x)).collect::<Vec<_>>().join("/")
 }
 
 fn epochs(e: &[i64]) -> String {
@@ -238,7 +367,6 @@ fn epochs(e: &[i64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::spec::LayerOp;
 
     fn layer(id: &str, op: LayerOp) -> Layer {
         Layer { id: id.into(), op }
@@ -314,6 +442,76 @@ mod tests {
                 "added bn0 (batchnorm) at the start"
             ]
         );
+    }
+
+    #[test]
+    fn changes_are_found_by_id_and_read_in_model_order() {
+        let mut new = base();
+        new[0].op = conv(16, 3, 1);
+        new.retain(|l| l.id != "relu1");
+        new.insert(1, layer("bn1", LayerOp::Batchnorm));
+        let c = LayerChanges::between(&base(), &new);
+        assert_eq!(
+            c.layers,
+            [
+                LayerChange::Modified {
+                    id: "conv1".into(),
+                    from: conv(16, 5, 2),
+                    to: conv(16, 3, 1),
+                },
+                LayerChange::Removed(RemovedLayer {
+                    id: "relu1".into(),
+                    op: LayerOp::Relu,
+                    after: Some("conv1".into()),
+                }),
+                LayerChange::Added {
+                    id: "bn1".into(),
+                    op: LayerOp::Batchnorm,
+                    follows: Some("conv1".into()),
+                },
+            ]
+        );
+        assert_eq!(c.reordered, None);
+        assert!(c.is_modified("conv1") && !c.is_added("conv1"));
+        assert!(c.is_added("bn1") && !c.is_modified("bn1"));
+        assert!(c.contains("conv1") && c.contains("bn1"));
+        assert!(!c.contains("relu1") && !c.contains("pool1"));
+        assert_eq!(
+            c.removed().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["relu1"]
+        );
+        assert!(!c.same_layers());
+        assert_eq!(c.lines(), layers(&base(), &new));
+        assert!(LayerChanges::between(&base(), &base()).same_layers());
+    }
+
+    #[test]
+    fn removed_layers_name_the_kept_layer_before_them_in_either_notation() {
+        let mut new = base();
+        new.retain(|l| l.id != "relu1" && l.id != "pool1");
+        let c = LayerChanges::between(&base(), &new);
+        let removed: Vec<&RemovedLayer> = c.removed().collect();
+        assert_eq!(removed.len(), 2);
+        assert!(removed.iter().all(|r| r.after.as_deref() == Some("conv1")));
+        let text: Vec<String> = removed.iter().map(|r| r.line(Notation::Compact)).collect();
+        assert_eq!(text, ["removed relu1 (relu)", "removed pool1 (maxpool 2)"]);
+        assert_eq!(
+            removed[1].line(Notation::Diagram),
+            "removed pool1 (maxpool 2×2)"
+        );
+        let first = LayerChanges::between(&base(), &base()[1..]);
+        assert_eq!(first.removed().next().unwrap().after, None);
+    }
+
+    #[test]
+    fn a_reordering_alone_keeps_the_same_layers() {
+        let mut new = base();
+        new.swap(1, 2);
+        let c = LayerChanges::between(&base(), &new);
+        assert!(c.same_layers());
+        let (old_order, new_order) = c.reordered.unwrap();
+        assert_eq!(old_order[1..3], ["relu1", "pool1"]);
+        assert_eq!(new_order[1..3], ["pool1", "relu1"]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! content key, without training anything.
 
 pub mod diff;
+pub mod layer;
 pub mod resolve;
 pub mod shape;
 pub mod spec;
@@ -53,7 +54,7 @@ pub fn runs(exps: &Experiments, profile: &str) -> Result<Vec<RunSpec>> {
     let mut out = Vec::new();
     for name in section_order(exps) {
         let section = resolve::section(exps, &name)?;
-        out.extend(resolve::runs(exps, &section, profile)?);
+        out.extend(resolve::section_runs(exps, &section, profile)?);
     }
     Ok(out)
 }

@@ -114,14 +114,14 @@ fn resolve_section(exps: &Experiments, name: &str, stack: &mut Vec<String>) -> R
                 crate::experiment::REPORT_FILE
             );
         }
-        let merged = overlay(profiles.get(p).unwrap_or(&SettingsPatch::default()), patch);
+        let merged = merge(profiles.get(p).unwrap_or(&SettingsPatch::default()), patch);
         profiles.insert(p.clone(), merged);
     }
     let mut variants = base.variants;
     for (v, patch) in &file.variants {
         check_name(v).map_err(|e| anyhow!("{at}: variant: {e}"))?;
         let old = variants.get(v).cloned().unwrap_or_default();
-        let settings = overlay(&old.settings(), &patch.settings());
+        let settings = merge(&old.settings(), &patch.settings());
         variants.insert(
             v.clone(),
             VariantPatch {
@@ -140,14 +140,14 @@ fn resolve_section(exps: &Experiments, name: &str, stack: &mut Vec<String>) -> R
         title: file.title.clone().unwrap_or_else(|| name.to_owned()),
         summary: file.summary.clone(),
         layers,
-        settings: overlay(&base.settings, &file.settings()),
+        settings: merge(&base.settings, &file.settings()),
         profiles,
         variants,
     })
 }
 
 /// All runs of one section under `profile`.
-pub fn runs(exps: &Experiments, section: &Section, profile: &str) -> Result<Vec<RunSpec>> {
+pub fn section_runs(exps: &Experiments, section: &Section, profile: &str) -> Result<Vec<RunSpec>> {
     let report_profile = exps.report.profiles.get(profile).ok_or_else(|| {
         let have: Vec<&str> = exps.report.profiles.keys().map(String::as_str).collect();
         anyhow!(
@@ -183,9 +183,9 @@ pub fn runs(exps: &Experiments, section: &Section, profile: &str) -> Result<Vec<
     for (variant, patch) in variants {
         let mut settings = section.settings.clone();
         if let Some(p) = &patch {
-            settings = overlay(&settings, &p.settings());
+            settings = merge(&settings, &p.settings());
         }
-        settings = overlay(&overlay(&settings, &from_profile), &own_profile);
+        settings = merge(&merge(&settings, &from_profile), &own_profile);
         let id = RunId {
             section: section.name.clone(),
             variant: variant.clone(),
@@ -217,7 +217,7 @@ pub fn runs(exps: &Experiments, section: &Section, profile: &str) -> Result<Vec<
 }
 
 /// `top` over `base`: every field `top` sets wins.
-pub fn overlay(base: &SettingsPatch, top: &SettingsPatch) -> SettingsPatch {
+pub fn merge(base: &SettingsPatch, top: &SettingsPatch) -> SettingsPatch {
     fn pick<T: Clone>(top: &Option<T>, base: &Option<T>) -> Option<T> {
         top.clone().or_else(|| base.clone())
     }

@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::spec::{Layer, LayerOp};
+use super::layer::{Layer, LayerOp};
 
 /// The shape of one example's activations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

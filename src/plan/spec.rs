@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::experiment::file::{MemoryFormat, Normalize, OptimizerSpec, Precision};
 
+use super::layer::Layer;
 use super::shape::LayerShape;
 
 /// The variant name of a section that declares no variants.
@@ -27,71 +28,6 @@ impl fmt::Display for RunId {
             write!(f, "{}", self.section)
         } else {
             write!(f, "{}/{}", self.section, self.variant)
-        }
-    }
-}
-
-/// A layer with its final id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Layer {
-    /// Unique within its model.
-    pub id: String,
-    /// What the layer does.
-    pub op: LayerOp,
-}
-
-/// A layer's operation and parameters, validated.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub enum LayerOp {
-    /// 2-D convolution.
-    Conv {
-        out: i64,
-        kernel: i64,
-        stride: i64,
-        padding: i64,
-    },
-    /// Batch normalisation.
-    Batchnorm,
-    /// ReLU.
-    Relu,
-    /// Max-pooling.
-    Maxpool { kernel: i64, stride: i64 },
-    /// Flatten; its output is the latent vector.
-    Flatten,
-    /// Fully connected layer.
-    Linear { out: i64 },
-    /// Dropout.
-    Dropout { p: f64 },
-}
-
-impl fmt::Display for LayerOp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LayerOp::Conv {
-                out,
-                kernel,
-                stride,
-                padding,
-            } => {
-                write!(f, "conv k{kernel}")?;
-                if *stride != 1 {
-                    write!(f, " s{stride}")?;
-                }
-                if *padding != 0 {
-                    write!(f, " p{padding}")?;
-                }
-                write!(f, " {out}")
-            }
-            LayerOp::Batchnorm => write!(f, "batchnorm"),
-            LayerOp::Relu => write!(f, "relu"),
-            LayerOp::Maxpool { kernel, stride } if kernel == stride => {
-                write!(f, "maxpool {kernel}")
-            }
-            LayerOp::Maxpool { kernel, stride } => write!(f, "maxpool {kernel} s{stride}"),
-            LayerOp::Flatten => write!(f, "flatten"),
-            LayerOp::Linear { out } => write!(f, "linear {out}"),
-            LayerOp::Dropout { p } => write!(f, "dropout {p}"),
         }
     }
 }

@@ -4,8 +4,9 @@ use crate::data::IMAGE_SIZE;
 use crate::experiment::file::{Normalize, OptimizerSpec, SettingsPatch};
 use crate::experiment::layer::LayerSpec;
 
+use super::layer::{Layer, LayerOp};
 use super::shape::{self, LayerShape, Shape};
-use super::spec::{Augment, Layer, LayerOp, TrainSpec, TsneSettings};
+use super::spec::{Augment, TrainSpec, TsneSettings};
 
 /// PCA components kept per snapshot unless the experiment says otherwise.
 pub const DEFAULT_SNAPSHOT_PCA: i64 = 50;

@@ -3,8 +3,9 @@
 use tch::nn::{self, ModuleT};
 use tch::{Kind, Tensor};
 
+use crate::plan::layer::LayerOp;
 use crate::plan::shape::{LayerShape, Shape};
-use crate::plan::spec::{LayerOp, MemoryFormat, Precision};
+use crate::plan::spec::{MemoryFormat, Precision};
 
 /// A sequential network that can also return its latent (flatten) output.
 #[derive(Debug)]
@@ -58,7 +59,7 @@ impl Net {
     /// Creates the layers under `vs`, one sub-path per layer id, so saved weights are
     /// named after the experiment's layers. `input` is one example's shape.
     pub fn new(
-        vs: &nn::Path,
+        vs: &nn::Path<'_>,
         shapes: &[LayerShape],
         input: Shape,
         format: MemoryFormat,
@@ -214,8 +215,8 @@ fn channels_last(x: &Tensor) -> Tensor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::layer::Layer;
     use crate::plan::shape::infer;
-    use crate::plan::spec::Layer;
 
     fn layers() -> Vec<Layer> {
         vec![

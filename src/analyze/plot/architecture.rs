@@ -12,92 +12,20 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::Drawn;
-use super::canvas::{Figure, render};
-use super::style::{self, ACCENT, INK, MUTED, Scale, thousands};
+use super::canvas::{Chart, Drawn, draw};
+use super::shapes::{arrow, outline, pill};
+use super::style::{self, ACCENT, INK, MUTED, Scale};
 use crate::plan::RunSpec;
+use crate::plan::diff::LayerChanges;
+use crate::plan::layer::{LayerOp, Notation};
 use crate::plan::shape::Shape;
-use crate::plan::spec::LayerOp;
+use crate::text::thousands;
 
-/// How a model's layers differ from those of the section it extends, compared by id.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LayerChanges {
-    /// The parent section's title; `None` for a base model.
-    pub parent: Option<String>,
-    /// Layers the parent does not have, in model order.
-    pub added: Vec<String>,
-    /// Layers the parent has under the same id with a different operation.
-    pub modified: Vec<String>,
-    /// Parent layers this model no longer has, in the parent's order.
-    pub removed: Vec<RemovedLayer>,
-}
-
-/// A parent layer that the model dropped.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RemovedLayer {
-    /// Its id in the parent.
-    pub id: String,
-    /// What it did.
-    pub op: LayerOp,
-    /// The nearest layer before it that the model kept (`None`: it was first), which
-    /// is where the drawing shows the gap.
-    pub after: Option<String>,
-}
-
-impl LayerChanges {
-    /// Whether layer `id` is new or changed.
-    pub fn contains(&self, id: &str) -> bool {
-        self.added.iter().chain(&self.modified).any(|a| a == id)
-    }
-
-    /// Whether the model has the parent's layers exactly (or has no parent).
-    pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.modified.is_empty() && self.removed.is_empty()
-    }
-}
-
-/// Compares `spec`'s layers with `parent`'s by id: which are new, which have another
-/// operation, and which are gone. Without a parent nothing counts as changed.
-pub fn changed_layers(spec: &RunSpec, parent: Option<&RunSpec>) -> LayerChanges {
-    let Some(parent) = parent else {
-        return LayerChanges::default();
-    };
-    let mine = &spec.train.layers;
-    let theirs = &parent.train.layers;
-    let find =
-        |layers: &[crate::plan::spec::Layer], id: &str| layers.iter().position(|l| l.id == id);
-    let mut changes = LayerChanges {
-        parent: Some(parent.section_title.clone()),
-        ..LayerChanges::default()
-    };
-    for layer in mine {
-        match find(theirs, &layer.id) {
-            None => changes.added.push(layer.id.clone()),
-            Some(i) if theirs[i].op != layer.op => changes.modified.push(layer.id.clone()),
-            Some(_) => {}
-        }
-    }
-    for (i, layer) in theirs.iter().enumerate() {
-        if find(mine, &layer.id).is_none() {
-            let after = theirs[..i]
-                .iter()
-                .rev()
-                .find(|l| find(mine, &l.id).is_some())
-                .map(|l| l.id.clone());
-            changes.removed.push(RemovedLayer {
-                id: layer.id.clone(),
-                op: layer.op.clone(),
-                after,
-            });
-        }
-    }
-    changes
-}
-
-/// Draws `spec`'s model from its inferred shapes, highlighting the layers in
-/// `changes` and marking where removed ones were.
-pub fn architecture(spec: &RunSpec, changes: &LayerChanges) -> Result<Drawn> {
-    render(&Diagram::new(spec, changes))
+/// Draws `spec`'s model from its inferred shapes, highlighting the layers that differ
+/// from those of `parent`, the section it extends, and marking where removed ones were.
+/// Without a parent nothing counts as changed.
+pub fn architecture(spec: &RunSpec, parent: Option<&RunSpec>) -> Result<Drawn> {
+    draw(&Diagram::new(spec, parent))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -147,8 +75,9 @@ impl Row {
 }
 
 struct Diagram {
-    /// Ids of new or changed layers, for colouring the id column one id at a time.
-    changed: Vec<String>,
+    /// How the layers differ from the parent's, for colouring the id column one id at
+    /// a time.
+    changes: LayerChanges,
     title: String,
     subtitle: String,
     rows: Vec<Row>,
@@ -172,37 +101,6 @@ const HEADER: f64 = 26.0;
 const HALO: f64 = 4.5;
 const FOOTER: f64 = 52.0;
 
-fn op_label(op: &LayerOp) -> String {
-    match op {
-        LayerOp::Conv {
-            out,
-            kernel,
-            stride,
-            padding,
-        } => {
-            let mut s = format!("conv {kernel}×{kernel}, {out}");
-            if *stride != 1 {
-                s.push_str(&format!(" · stride {stride}"));
-            }
-            if *padding != 0 {
-                s.push_str(&format!(" · pad {padding}"));
-            }
-            s
-        }
-        LayerOp::Maxpool { kernel, stride } if kernel == stride => {
-            format!("maxpool {kernel}×{kernel}")
-        }
-        LayerOp::Maxpool { kernel, stride } => {
-            format!("maxpool {kernel}×{kernel} · stride {stride}")
-        }
-        LayerOp::Linear { out } => format!("linear {out}"),
-        LayerOp::Flatten => "flatten (latent vector)".to_owned(),
-        LayerOp::Batchnorm => "batchnorm".to_owned(),
-        LayerOp::Relu => "ReLU".to_owned(),
-        LayerOp::Dropout { p } => format!("dropout {p}"),
-    }
-}
-
 /// An output shape as the column shows it: images as C×H×W, vectors with thousands
 /// separators like the parameter counts beside them.
 fn shape_label(shape: &Shape) -> String {
@@ -212,16 +110,11 @@ fn shape_label(shape: &Shape) -> String {
     }
 }
 
-/// How a layer reads as a suffix of the block it is folded into.
-fn extra_label(op: &LayerOp) -> String {
-    match op {
-        LayerOp::Batchnorm => "BN".to_owned(),
-        other => op_label(other),
-    }
-}
-
 impl Diagram {
-    fn new(spec: &RunSpec, changes: &LayerChanges) -> Diagram {
+    fn new(spec: &RunSpec, parent: Option<&RunSpec>) -> Diagram {
+        let changes = parent.map_or_else(LayerChanges::default, |p| {
+            LayerChanges::between(&p.train.layers, &spec.train.layers)
+        });
         let size = crate::data::IMAGE_SIZE as i64;
         let mut rows = vec![Row::Block {
             kind: Kind::Input,
@@ -234,10 +127,9 @@ impl Diagram {
         }];
         let removed_after = |rows: &mut Vec<Row>, after: Option<&str>| {
             let lines: Vec<String> = changes
-                .removed
-                .iter()
+                .removed()
                 .filter(|r| r.after.as_deref() == after)
-                .map(|r| format!("removed {} ({})", r.id, op_label(&r.op)))
+                .map(|r| r.line(Notation::Diagram))
                 .collect();
             if !lines.is_empty() {
                 rows.push(Row::Removed(lines));
@@ -246,9 +138,9 @@ impl Diagram {
         removed_after(&mut rows, None);
         let mut grouped = false;
         for layer in &spec.shapes {
-            let status = if changes.added.contains(&layer.id) {
+            let status = if changes.is_added(&layer.id) {
                 Status::New
-            } else if changes.modified.contains(&layer.id) {
+            } else if changes.is_modified(&layer.id) {
                 Status::Changed
             } else {
                 Status::Same
@@ -266,7 +158,7 @@ impl Diagram {
                     status: block_status,
                     ..
                 }) if folds && grouped => {
-                    extras.push(extra_label(&layer.op));
+                    extras.push(layer.op.label(Notation::Folded));
                     ids.push(layer.id.clone());
                     *output = layer.output;
                     *params += layer.params;
@@ -283,7 +175,7 @@ impl Diagram {
                     grouped = matches!(kind, Kind::Conv | Kind::Linear);
                     rows.push(Row::Block {
                         kind,
-                        label: op_label(&layer.op),
+                        label: layer.op.label(Notation::Diagram),
                         extras: Vec::new(),
                         ids: vec![layer.id.clone()],
                         output: layer.output,
@@ -295,18 +187,17 @@ impl Diagram {
             // A removed layer's mark goes after the block that holds its predecessor,
             // which ends a group: the mark must not be folded into.
             if changes
-                .removed
-                .iter()
+                .removed()
                 .any(|r| r.after.as_deref() == Some(&layer.id))
             {
                 removed_after(&mut rows, Some(&layer.id));
                 grouped = false;
             }
         }
-        let subtitle = match &changes.parent {
+        let subtitle = match parent {
             None => "The base model".to_owned(),
-            Some(p) if changes.is_empty() => format!("Same layers as {p}"),
-            Some(p) => format!("Changes from {p} highlighted"),
+            Some(p) if changes.same_layers() => format!("Same layers as {}", p.section_title),
+            Some(p) => format!("Changes from {} highlighted", p.section_title),
         };
         let footer = format!(
             "{} trainable parameters · latent (flatten) vector of {} values",
@@ -314,12 +205,7 @@ impl Diagram {
             thousands(spec.flatten_size())
         );
         Diagram {
-            changed: changes
-                .added
-                .iter()
-                .chain(&changes.modified)
-                .cloned()
-                .collect(),
+            changes,
             title: format!("{}: architecture", spec.section_title),
             subtitle,
             rows,
@@ -367,7 +253,7 @@ fn colors(kind: Kind) -> (RGBColor, RGBColor) {
     }
 }
 
-impl Figure for Diagram {
+impl Chart for Diagram {
     fn size(&self) -> (u32, u32) {
         let rows: f64 = self.rows.iter().map(|r| r.height() + GAP).sum();
         (WIDTH as u32, (self.top() + rows - GAP + FOOTER) as u32)
@@ -437,7 +323,7 @@ impl Figure for Diagram {
                         HPos::Center,
                         VPos::Center,
                     )?;
-                    draw_ids(root, s, ids, changes_of(ids, &self.changed), mid)?;
+                    draw_ids(root, s, ids, changes_of(ids, &self.changes), mid)?;
                     if *status != Status::Same {
                         let tag = if *status == Status::New {
                             "new"
@@ -491,9 +377,9 @@ impl Figure for Diagram {
     }
 }
 
-/// Which of `ids` are in `changed`.
-fn changes_of(ids: &[String], changed: &[String]) -> Vec<bool> {
-    ids.iter().map(|id| changed.contains(id)).collect()
+/// Which of `ids` are new or changed.
+fn changes_of(ids: &[String], changes: &LayerChanges) -> Vec<bool> {
+    ids.iter().map(|id| changes.contains(id)).collect()
 }
 
 /// The ids of a block, right-aligned on the id column, each changed one in bold accent
@@ -523,28 +409,6 @@ where
         )?;
         right -= style::text_width(id, style::SMALL, hot) + space;
     }
-    Ok(())
-}
-
-/// A closed outline through `points` (nominal), begun halfway along the first edge so
-/// the seam where the stroke starts and ends falls on a straight stretch, not a corner.
-fn outline<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    s: &Scale,
-    points: &[(f64, f64)],
-    style: ShapeStyle,
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    let (a, b) = (points[0], points[1 % points.len()]);
-    let start = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
-    let path: Vec<(i32, i32)> = std::iter::once(start)
-        .chain(points[1..].iter().copied())
-        .chain([a, start])
-        .map(|(x, y)| s.pt(x, y))
-        .collect();
-    root.draw(&PathElement::new(path, style))?;
     Ok(())
 }
 
@@ -584,59 +448,6 @@ where
     let pts: Vec<(i32, i32)> = corners.iter().map(|&(x, y)| s.pt(x, y)).collect();
     root.draw(&Polygon::new(pts, fill.filled()))?;
     outline(root, s, &corners, line.stroke_width(s.stroke(1.5)))
-}
-
-/// A downward arrow between two rows.
-fn arrow<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    s: &Scale,
-    x: f64,
-    from: f64,
-    to: f64,
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    let color = RGBColor(0x99, 0x99, 0x99);
-    root.draw(&PathElement::new(
-        vec![s.pt(x, from + 1.0), s.pt(x, to - 5.0)],
-        color.stroke_width(s.stroke(1.5)),
-    ))?;
-    root.draw(&Polygon::new(
-        vec![
-            s.pt(x - 4.5, to - 6.0),
-            s.pt(x + 4.5, to - 6.0),
-            s.pt(x, to - 0.5),
-        ],
-        color.filled(),
-    ))?;
-    Ok(())
-}
-
-/// A filled tag with white bold text, its left edge at `x`.
-fn pill<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    s: &Scale,
-    tag: &str,
-    (x, y): (f64, f64),
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    let w = style::text_width(tag, style::SMALL, true) + 12.0;
-    root.draw(&Rectangle::new(
-        [s.pt(x, y - 10.0), s.pt(x + w, y + 10.0)],
-        ACCENT.filled(),
-    ))?;
-    style::text(
-        root,
-        s,
-        tag,
-        (x + w / 2.0, y),
-        &s.font(style::SMALL, true, WHITE),
-        HPos::Center,
-        VPos::Center,
-    )
 }
 
 /// Where removed layers were: a dashed accent rule with one line of text per layer.
@@ -686,11 +497,10 @@ where
 
 #[cfg(test)]
 mod tests {
-
     use super::super::testutil::{parse, png_size, svg_texts};
     use super::*;
+    use crate::plan::layer::Layer;
     use crate::plan::shape::infer;
-    use crate::plan::spec::Layer;
 
     fn conv(out: i64, kernel: i64, padding: i64) -> LayerOp {
         LayerOp::Conv {
@@ -757,30 +567,27 @@ mod tests {
     }
 
     #[test]
-    fn changes_are_found_by_id() {
+    fn the_subtitle_says_whether_anything_changed() {
         let (parent, child) = (model_1(), model_2());
-        let c = changed_layers(&child, Some(&parent));
-        assert_eq!(c.parent.as_deref(), Some("Model 1"));
-        assert_eq!(c.added, ["bn1"]);
-        assert_eq!(c.modified, ["conv2"]);
-        assert_eq!(
-            c.removed,
-            [RemovedLayer {
-                id: "pool1".into(),
-                op: POOL,
-                after: Some("relu1".into())
-            }]
-        );
-        assert!(c.contains("conv2") && c.contains("bn1") && !c.contains("conv1"));
-        assert!(changed_layers(&child, None).is_empty());
-        assert!(changed_layers(&parent, Some(&parent)).is_empty());
+        let unchanged = |d: &Diagram| {
+            d.rows
+                .iter()
+                .all(|r| matches!(r, Row::Block { status, .. } if *status == Status::Same))
+        };
+        let base = Diagram::new(&child, None);
+        assert_eq!(base.subtitle, "The base model");
+        assert!(unchanged(&base));
+        let same = Diagram::new(&parent, Some(&parent));
+        assert_eq!(same.subtitle, "Same layers as Model 1");
+        assert!(unchanged(&same));
+        let changed = Diagram::new(&child, Some(&parent));
+        assert_eq!(changed.subtitle, "Changes from Model 1 highlighted");
     }
 
     #[test]
     fn blocks_group_layers_and_carry_shapes_params_and_changes() {
         let (parent, child) = (model_1(), model_2());
-        let changes = changed_layers(&child, Some(&parent));
-        let d = Diagram::new(&child, &changes);
+        let d = Diagram::new(&child, Some(&parent));
         let blocks: Vec<(&str, String, i64, Status)> = d
             .rows
             .iter()
@@ -823,7 +630,7 @@ mod tests {
             matches!(&d.rows[removed_at - 1], Row::Block { ids, .. } if ids.contains(&"relu1".to_owned()))
         );
 
-        let drawn = architecture(&child, &changes).unwrap();
+        let drawn = architecture(&child, Some(&parent)).unwrap();
         let texts: Vec<String> = svg_texts(&drawn.svg).into_iter().map(|t| t.2).collect();
         for want in [
             "Model 2: architecture",

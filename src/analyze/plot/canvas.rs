@@ -12,11 +12,19 @@ use plotters_backend::{
     BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
 };
 
-use super::Drawn;
 use super::style::{self, Scale};
 
+/// One drawn figure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drawn {
+    /// The SVG document, at the figure's nominal size.
+    pub svg: String,
+    /// The PNG file, at twice the nominal size.
+    pub png: Vec<u8>,
+}
+
 /// A figure: its nominal size and how to draw it on any backend.
-pub trait Figure {
+pub(super) trait Chart {
     /// Width and height in nominal (SVG) pixels.
     fn size(&self) -> (u32, u32);
 
@@ -28,7 +36,7 @@ pub trait Figure {
 }
 
 /// Draws `fig` as SVG at its nominal size and as PNG at [`Scale::PNG`].
-pub fn render(fig: &impl Figure) -> Result<Drawn> {
+pub(super) fn draw(fig: &impl Chart) -> Result<Drawn> {
     style::register_fonts()?;
     let (w, h) = fig.size();
     let mut svg = String::new();

@@ -5,17 +5,17 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::Drawn;
-use super::canvas::{Figure, render};
+use super::canvas::{Chart, Drawn, draw};
 use super::style::{self, INK, MUTED, Scale};
 use crate::store::Metrics;
+use crate::text::thousands;
 
 /// The last epoch's test confusion matrix (`metrics.confusion`, `[true][predicted]`):
 /// true classes down the side, predicted along the bottom, the count in every cell and
 /// each class's recall beside its row. Cells are shaded by their share of the true
 /// class, so rows compare even when classes are not equally frequent.
 pub fn confusion(title: &str, metrics: &Metrics) -> Result<Drawn> {
-    render(&Matrix::new(title, metrics))
+    draw(&Matrix::new(title, metrics))
 }
 
 struct Matrix {
@@ -58,7 +58,7 @@ impl Matrix {
         let subtitle = if total > 0 {
             format!(
                 "{} test images · accuracy {:.1} % · shade: share of the true class",
-                style::thousands(total),
+                thousands(total),
                 100.0 * correct as f64 / total as f64
             )
         } else {
@@ -104,7 +104,7 @@ impl Matrix {
     }
 }
 
-impl Figure for Matrix {
+impl Chart for Matrix {
     fn size(&self) -> (u32, u32) {
         let (_, top, cell) = self.grid();
         let below = if self.n() == 0 { 0.0 } else { BELOW };

@@ -6,8 +6,7 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::Drawn;
-use super::canvas::{Figure, render};
+use super::canvas::{Chart, Drawn, draw};
 use super::style::{self, INK, Key, MUTED, Marker, Scale, TAB10};
 use crate::store::Metrics;
 
@@ -19,13 +18,13 @@ const TEST: RGBColor = TAB10[1];
 /// caller passes one `y_range` (in %) for every run so that sections compare at a
 /// glance.
 pub fn accuracy(title: &str, metrics: &Metrics, y_range: (f64, f64)) -> Result<Drawn> {
-    render(&Curves::accuracy(title, metrics, y_range))
+    draw(&Curves::accuracy(title, metrics, y_range))
 }
 
 /// Train and test loss per epoch, with the lowest test loss marked. The y-axis starts
 /// at zero, so the drop reads at its true proportion.
 pub fn loss(title: &str, metrics: &Metrics) -> Result<Drawn> {
-    render(&Curves::loss(title, metrics))
+    draw(&Curves::loss(title, metrics))
 }
 
 /// Several runs' curves in one plot (every model's test accuracy, or one section's
@@ -36,7 +35,7 @@ pub fn overlay(
     y_label: &str,
     y_range: (f64, f64),
 ) -> Result<Drawn> {
-    render(&Curves::overlay(title, series, y_label, y_range))
+    draw(&Curves::overlay(title, series, y_label, y_range))
 }
 
 /// One plotted line.
@@ -225,7 +224,7 @@ impl Curves {
     }
 }
 
-impl Figure for Curves {
+impl Chart for Curves {
     fn size(&self) -> (u32, u32) {
         (WIDTH as u32, HEIGHT as u32)
     }

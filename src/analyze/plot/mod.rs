@@ -13,20 +13,13 @@ mod canvas;
 mod confusion;
 mod curves;
 mod scatter;
+mod shapes;
 pub mod style;
 #[cfg(test)]
 mod testutil;
 
-pub use architecture::{LayerChanges, RemovedLayer, architecture, changed_layers};
+pub use architecture::architecture;
+pub use canvas::Drawn;
 pub use confusion::confusion;
 pub use curves::{accuracy, loss, overlay};
 pub use scatter::{tsne_panel, tsne_scatter};
-
-/// One drawn figure.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Drawn {
-    /// The SVG document, at the figure's nominal size.
-    pub svg: String,
-    /// The PNG file, at twice the nominal size.
-    pub png: Vec<u8>,
-}

@@ -5,8 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::Drawn;
-use super::canvas::{Figure, render};
+use super::canvas::{Chart, Drawn, draw};
 use super::style::{self, INK, Key, Marker, Scale};
 
 /// One embedding as a scatter of its points coloured by class, with the class legend
@@ -19,7 +18,7 @@ pub fn tsne_scatter(
     labels: &[u8],
     classes: &[String],
 ) -> Result<Drawn> {
-    render(&Single {
+    draw(&Single {
         title: title.to_owned(),
         subtitle: subtitle.to_owned(),
         coords,
@@ -36,7 +35,7 @@ pub fn tsne_panel(
     labels: &[u8],
     classes: &[String],
 ) -> Result<Drawn> {
-    render(&Panel {
+    draw(&Panel {
         title: title.to_owned(),
         panels,
         labels,
@@ -176,7 +175,7 @@ impl Single<'_> {
     }
 }
 
-impl Figure for Single<'_> {
+impl Chart for Single<'_> {
     fn size(&self) -> (u32, u32) {
         let f = self.frame();
         (WIDTH as u32, (f.top + f.side + MARGIN) as u32)
@@ -246,7 +245,7 @@ impl Panel<'_> {
     }
 }
 
-impl Figure for Panel<'_> {
+impl Chart for Panel<'_> {
     fn size(&self) -> (u32, u32) {
         let legend = style::legend_row_height(&keys(self.classes), WIDTH - 2.0 * MARGIN);
         (WIDTH as u32, (self.legend_top() + legend + MARGIN) as u32)

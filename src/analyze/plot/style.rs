@@ -32,12 +32,17 @@ pub fn register_fonts() -> Result<()> {
     .map_err(|e| anyhow!(e))
 }
 
-/// Text sizes in plotters' units at 1×. plotters writes `size / 1.24` as the SVG
-/// font-size, so these read as roughly 18, 13, 14 and 12 px in the browser.
+// Text sizes in plotters' units at 1×. plotters writes `size / 1.24` as the SVG
+// font-size, so these read as roughly 18, 13, 14, 12 and 11 px in the browser.
+/// A figure's title.
 pub const TITLE: f64 = 22.0;
+/// The line under the title.
 pub const SUBTITLE: f64 = 16.0;
+/// Axis labels and legends.
 pub const LABEL: f64 = 17.0;
+/// Tick labels.
 pub const TICK: f64 = 15.0;
+/// Notes inside the plot (cell values, annotations).
 pub const SMALL: f64 = 13.5;
 
 /// Ink for text and axes: near-black reads softer than pure black next to colour.
@@ -138,7 +143,7 @@ pub fn text<DB: DrawingBackend>(
     s: &Scale,
     text: &str,
     (x, y): (f64, f64),
-    style: &TextStyle,
+    style: &TextStyle<'_>,
     h: HPos,
     v: VPos,
 ) -> Result<()>
@@ -156,7 +161,7 @@ pub fn text_vertical<DB: DrawingBackend>(
     s: &Scale,
     text: &str,
     (x, y): (f64, f64),
-    style: &TextStyle,
+    style: &TextStyle<'_>,
 ) -> Result<()>
 where
     DB::ErrorType: 'static,
@@ -260,9 +265,13 @@ pub fn heading_height(width: f64, title: &str, subtitle: Option<&str>) -> f64 {
 /// Point shapes, so lines of similar colour still differ (and survive greyscale).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Marker {
+    /// A filled circle.
     Circle,
+    /// A filled square.
     Square,
+    /// A triangle pointing up.
     Triangle,
+    /// A square on its corner.
     Diamond,
 }
 
@@ -467,31 +476,9 @@ where
     Ok(())
 }
 
-/// `n` with thousands separators: parameter counts are read, not computed with.
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thousands_groups_from_the_right() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1216), "1,216");
-        assert_eq!(thousands(2_133_178), "2,133,178");
-        assert_eq!(thousands(-45_000), "-45,000");
-    }
 
     #[test]
     fn fit_shortens_only_what_does_not_fit() {

@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 
 use crate::store::Metrics;
 use crate::store::record::EpochMetrics;
+use crate::testutil::CIFAR10_CLASSES;
 
 /// One SVG element: its name, attributes and (for `<text>`) its trimmed content.
 #[derive(Debug)]
-pub struct Element {
+pub(super) struct Element {
     pub name: String,
     pub attrs: BTreeMap<String, String>,
     pub text: String,
@@ -15,7 +16,7 @@ pub struct Element {
 
 impl Element {
     /// A numeric attribute.
-    pub fn num(&self, key: &str) -> f64 {
+    pub(super) fn num(&self, key: &str) -> f64 {
         self.attrs[key].parse().unwrap()
     }
 }
@@ -31,7 +32,7 @@ fn unescape(s: &str) -> String {
 /// Parses `svg` into its elements in document order, panicking on anything that is not
 /// well-formed (unbalanced tags, unquoted attributes, stray `<` or `&`): a browser
 /// refuses such a file outright.
-pub fn parse(svg: &str) -> Vec<Element> {
+pub(super) fn parse(svg: &str) -> Vec<Element> {
     let mut out: Vec<Element> = Vec::new();
     let mut open: Vec<(String, usize)> = Vec::new();
     let mut rest = svg;
@@ -100,7 +101,7 @@ fn check_entities(s: &str) {
 }
 
 /// Every `<text>` as (x, y, content).
-pub fn svg_texts(svg: &str) -> Vec<(f64, f64, String)> {
+pub(super) fn svg_texts(svg: &str) -> Vec<(f64, f64, String)> {
     parse(svg)
         .into_iter()
         .filter(|e| e.name == "text")
@@ -109,7 +110,7 @@ pub fn svg_texts(svg: &str) -> Vec<(f64, f64, String)> {
 }
 
 /// The points of every `<polyline>` stroked in `stroke` (as `#RRGGBB`).
-pub fn polylines(svg: &str, stroke: &str) -> Vec<Vec<(f64, f64)>> {
+pub(super) fn polylines(svg: &str, stroke: &str) -> Vec<Vec<(f64, f64)>> {
     parse(svg)
         .into_iter()
         .filter(|e| {
@@ -128,32 +129,19 @@ pub fn polylines(svg: &str, stroke: &str) -> Vec<Vec<(f64, f64)>> {
 }
 
 /// Decodes a PNG and returns its dimensions.
-pub fn png_size(png: &[u8]) -> (u32, u32) {
+pub(super) fn png_size(png: &[u8]) -> (u32, u32) {
     let img = image::load_from_memory_with_format(png, image::ImageFormat::Png).unwrap();
     (img.width(), img.height())
 }
 
 /// CIFAR-10's class names.
-pub fn classes() -> Vec<String> {
-    [
-        "airplane",
-        "automobile",
-        "bird",
-        "cat",
-        "deer",
-        "dog",
-        "frog",
-        "horse",
-        "ship",
-        "truck",
-    ]
-    .map(String::from)
-    .to_vec()
+pub(super) fn classes() -> Vec<String> {
+    CIFAR10_CLASSES.map(String::from).to_vec()
 }
 
 /// Metrics with the given test accuracies; the other numbers follow from them in
 /// distinct, plausible ways so a series mixed up with another is noticed.
-pub fn metrics(test_accuracy: &[f64]) -> Metrics {
+pub(super) fn metrics(test_accuracy: &[f64]) -> Metrics {
     let epochs = test_accuracy
         .iter()
         .enumerate()
