@@ -2,7 +2,7 @@
 //!
 //! Every writer goes to a temporary sibling, is flushed to disk, then renamed over the
 //! target. A crash leaves either the old file or the new one, plus at worst a stray
-//! `.tmp-*` sibling that the next write or `report clean` removes.
+//! `.tmp-*` sibling that the next `report build` removes under the store lock.
 
 use std::fs::{self, File};
 use std::io::{self, Write};

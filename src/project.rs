@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::experiment::{Experiments, REPORT_FILE};
-use crate::plan::{self, RunSpec};
-use crate::store::Store;
+use crate::plan::{self, RunKey, RunSpec};
+use crate::store::{Inventory, Store};
 
 /// An opened project: its experiments parsed, its store located.
 #[derive(Debug)]
@@ -40,7 +40,18 @@ impl Project {
     /// Every run under `profile`, restricted to `only` when it is not empty: each item
     /// names a section (`model-9`) or one variant of it (`model-9/sgd`).
     pub fn runs(&self, profile: &str, only: &[String]) -> Result<Vec<RunSpec>> {
-        let runs = plan::runs(&self.experiments, profile)?;
+        let runs = self.all_runs(profile)?;
+        self.check_only(only, &runs)?;
+        Ok(runs.into_iter().filter(|r| selected(only, r)).collect())
+    }
+
+    /// Every run under `profile`, in report order.
+    pub fn all_runs(&self, profile: &str) -> Result<Vec<RunSpec>> {
+        plan::runs(&self.experiments, profile)
+    }
+
+    /// Fails on an `--only` item that names none of `runs`.
+    pub fn check_only(&self, only: &[String], runs: &[RunSpec]) -> Result<()> {
         for name in only {
             if !runs.iter().any(|r| selects(name, r)) {
                 let have: Vec<&str> = self
@@ -55,10 +66,31 @@ impl Project {
                 );
             }
         }
-        Ok(runs
+        Ok(())
+    }
+
+    /// `specs` of `profile` with their keys and what the store holds for each: the one
+    /// plan the later stages read. `fingerprint` gives the data fingerprint a run's key
+    /// is computed with.
+    pub fn survey(
+        &self,
+        profile: &str,
+        specs: Vec<RunSpec>,
+        fingerprint: impl Fn(&RunSpec) -> String,
+    ) -> Inventory {
+        let runs = specs
             .into_iter()
-            .filter(|r| only.is_empty() || only.iter().any(|n| selects(n, r)))
-            .collect())
+            .map(|spec| {
+                let key = RunKey::of(&spec, &fingerprint(&spec));
+                (spec, key)
+            })
+            .collect();
+        Inventory::survey(
+            &self.store,
+            profile,
+            plan::section_order(&self.experiments),
+            runs,
+        )
     }
 
     /// The data source of `profile`: `--data` when given, else the profile's `data`,
@@ -90,6 +122,18 @@ impl Project {
         }
         Ok(path)
     }
+}
+
+/// The sections that `--only` items name (`model-9/adam` names `model-9`).
+pub fn only_sections(only: &[String]) -> Vec<String> {
+    only.iter()
+        .map(|o| o.split('/').next().unwrap_or(o).to_owned())
+        .collect()
+}
+
+/// Whether `run` is among those `only` names (all are when it is empty).
+pub fn selected(only: &[String], run: &RunSpec) -> bool {
+    only.is_empty() || only.iter().any(|n| selects(n, run))
 }
 
 /// Whether an `--only` item names this run.

@@ -17,57 +17,47 @@ use super::{Analysis, FigureKind, FigureRef, RunFigures, SectionFigures, TsneFig
 use crate::fsx;
 use crate::hash;
 use crate::plan::{RunKey, RunSpec};
-use crate::project::Project;
 use crate::store::npy::{self, MatrixF32};
 use crate::store::record::{self, RunRecord};
-use crate::store::{Metrics, RunState, Store};
+use crate::store::{Inventory, Metrics, RunState, Store};
 
 /// Neighbours used for the k-NN accuracy of embeddings and latent spaces.
 const KNN_K: usize = 10;
 
-/// A run with what the store holds for it.
+/// A run the store holds for its current key: what figures are drawn from.
 struct StoredRun<'a> {
     spec: &'a RunSpec,
-    record: RunRecord,
-    metrics: Metrics,
+    record: &'a RunRecord,
+    metrics: &'a Metrics,
 }
 
 /// Draws the figures of `only` (every section when empty) and returns the manifest of
 /// all sections; sections outside `only` keep their previous entries.
-pub fn analyze(
-    project: &Project,
-    profile: &str,
-    fingerprint: &str,
-    only: &[String],
-) -> Result<Analysis> {
-    let store = &project.store;
-    let specs = project.runs(profile, &[])?;
+pub fn analyze(store: &Store, inventory: &Inventory, only: &[String]) -> Result<Analysis> {
+    let profile = inventory.profile.as_str();
     let mut stored = Vec::new();
-    for spec in &specs {
-        let files = store.run(profile, &spec.id);
-        match record::inspect(&files, &RunKey::of(spec, fingerprint)) {
-            RunState::Cached(rec) => {
-                let metrics: Metrics = fsx::read_json(&files.metrics_json())?;
-                stored.push(StoredRun {
-                    spec,
-                    record: *rec,
-                    metrics,
-                });
-            }
+    for run in &inventory.runs {
+        match &run.state {
+            RunState::Cached(s) => stored.push(StoredRun {
+                spec: &run.spec,
+                record: &s.record,
+                metrics: &s.metrics,
+            }),
             // A figure shows a real run's data or does not exist: never a damaged one.
             RunState::Damaged(why) => {
-                anyhow::bail!("{}: {why}; `report build` retrains it", spec.id)
+                anyhow::bail!("{}: {why}; `report build` retrains it", run.spec.id)
             }
             RunState::Missing | RunState::Stale(_) => {}
         }
     }
+    let specs: Vec<&RunSpec> = inventory.runs.iter().map(|r| &r.spec).collect();
     let previous: Option<Analysis> = fsx::read_json(&store.figure_manifest())
         .ok()
         .filter(|a: &Analysis| a.profile == profile);
     let y_range = accuracy_range(&stored);
     let mut sections = Vec::new();
-    for section in crate::plan::section_order(&project.experiments) {
-        let runs: Vec<&StoredRun> = stored
+    for section in inventory.sections.iter().cloned() {
+        let runs: Vec<&StoredRun<'_>> = stored
             .iter()
             .filter(|r| r.spec.id.section == section)
             .collect();
@@ -82,7 +72,7 @@ pub fn analyze(
         match old {
             Some(old) if old.digest == digest || !in_scope => sections.push(old.clone()),
             _ if !in_scope => {}
-            _ => sections.push(draw_section(project, &specs, &runs, y_range, digest)?),
+            _ => sections.push(draw_section(store, &specs, &runs, y_range, digest)?),
         }
     }
     let overview = draw_overview(store, &stored, y_range)?;
@@ -99,7 +89,7 @@ pub fn analyze(
 
 /// One y-range for every accuracy plot, so sections compare at a glance: from a round
 /// number below the lowest accuracy to 100 %.
-fn accuracy_range(runs: &[StoredRun]) -> (f64, f64) {
+fn accuracy_range(runs: &[StoredRun<'_>]) -> (f64, f64) {
     let lowest = runs
         .iter()
         .flat_map(|r| r.metrics.epochs.iter())
@@ -110,7 +100,7 @@ fn accuracy_range(runs: &[StoredRun]) -> (f64, f64) {
 
 /// Everything a section's figures depend on: run keys and record digests (which cover
 /// metrics and snapshots), titles, t-SNE settings, the shared y-range and this version.
-fn section_digest(runs: &[&StoredRun], y_range: (f64, f64)) -> String {
+fn section_digest(runs: &[&StoredRun<'_>], y_range: (f64, f64)) -> String {
     #[derive(Serialize)]
     struct RunInput<'a> {
         key: &'a RunKey,
@@ -119,7 +109,7 @@ fn section_digest(runs: &[&StoredRun], y_range: (f64, f64)) -> String {
         tsne: &'a crate::plan::spec::TsneSettings,
         parent: Option<&'a String>,
     }
-    let inputs: Vec<RunInput> = runs
+    let inputs: Vec<RunInput<'_>> = runs
         .iter()
         .map(|r| RunInput {
             key: &r.record.key,
@@ -156,27 +146,25 @@ fn save(
 }
 
 fn draw_section(
-    project: &Project,
-    specs: &[RunSpec],
-    runs: &[&StoredRun],
+    store: &Store,
+    specs: &[&RunSpec],
+    runs: &[&StoredRun<'_>],
     y_range: (f64, f64),
     digest: String,
 ) -> Result<SectionFigures> {
-    let store = &project.store;
     let first = runs[0].spec;
     let section = first.id.section.clone();
     let parent = first
         .parent
         .as_ref()
-        .and_then(|p| specs.iter().find(|s| &s.id.section == p));
-    let changes = plot::changed_layers(first, parent);
+        .and_then(|p| specs.iter().copied().find(|s| &s.id.section == p));
     let architecture = save(
         store,
         &Store::figure_stem(&section, None, "architecture"),
         format!("{section}-architecture"),
         FigureKind::Architecture,
         first.section_title.clone(),
-        plot::architecture(first, &changes)?,
+        plot::architecture(first, parent)?,
     )?;
     let variants = if runs.len() > 1 {
         let series: Vec<(String, Vec<(i64, f64)>)> = runs
@@ -222,7 +210,7 @@ fn draw_section(
     })
 }
 
-fn draw_run(store: &Store, run: &StoredRun, y_range: (f64, f64)) -> Result<RunFigures> {
+fn draw_run(store: &Store, run: &StoredRun<'_>, y_range: (f64, f64)) -> Result<RunFigures> {
     let spec = run.spec;
     let (section, variant) = (
         &spec.id.section,
@@ -242,7 +230,7 @@ fn draw_run(store: &Store, run: &StoredRun, y_range: (f64, f64)) -> Result<RunFi
         id("accuracy"),
         FigureKind::Accuracy,
         format!("{title} Accuracy"),
-        plot::accuracy(&format!("{title} Accuracy"), &run.metrics, y_range)?,
+        plot::accuracy(&format!("{title} Accuracy"), run.metrics, y_range)?,
     )?;
     let loss = save(
         store,
@@ -250,7 +238,7 @@ fn draw_run(store: &Store, run: &StoredRun, y_range: (f64, f64)) -> Result<RunFi
         id("loss"),
         FigureKind::Loss,
         format!("{title} Loss"),
-        plot::loss(&format!("{title} Loss"), &run.metrics)?,
+        plot::loss(&format!("{title} Loss"), run.metrics)?,
     )?;
     let confusion = save(
         store,
@@ -258,7 +246,7 @@ fn draw_run(store: &Store, run: &StoredRun, y_range: (f64, f64)) -> Result<RunFi
         id("confusion"),
         FigureKind::Confusion,
         format!("{title} Confusion Matrix"),
-        plot::confusion(&format!("{title} Confusion Matrix"), &run.metrics)?,
+        plot::confusion(&format!("{title} Confusion Matrix"), run.metrics)?,
     )?;
 
     let files = store.run(&spec.profile, &spec.id);
@@ -346,7 +334,7 @@ fn draw_run(store: &Store, run: &StoredRun, y_range: (f64, f64)) -> Result<RunFi
 
 fn draw_overview(
     store: &Store,
-    runs: &[StoredRun],
+    runs: &[StoredRun<'_>],
     y_range: (f64, f64),
 ) -> Result<Option<FigureRef>> {
     if runs.is_empty() {

@@ -123,7 +123,7 @@ fn affinities(
         })
         .collect();
     pool.install(|| {
-        let mut tsne: tSNE<f32, &[f32], 2> = tSNE::new(rows);
+        let mut tsne: tSNE<'_, f32, &[f32], 2> = tSNE::new(rows);
         tsne.perplexity(perplexity as f32)
             .epochs(0)
             .initial_embedding(vec![0.0; 2 * rows.len()])
@@ -139,7 +139,7 @@ fn affinities(
 fn optimise(rows: &[&[f32]], p: &SparseAffinities<f32>, iterations: usize, seed: u64) -> Vec<f32> {
     let n = rows.len() as f32;
     let exaggerated = iterations.min(EXAGGERATED_ITERATIONS);
-    let mut tsne: tSNE<f32, &[f32], 2> = tSNE::new(rows);
+    let mut tsne: tSNE<'_, f32, &[f32], 2> = tSNE::new(rows);
     // `with_affinities` makes `barnes_hut` reuse P: the metric is never called.
     tsne.with_affinities(p.clone())
         .early_exaggeration(EARLY_EXAGGERATION)

@@ -4,6 +4,7 @@
 use anyhow::{Result, bail};
 use tch::{Device, Kind, Tensor, nn};
 
+use crate::cli::CheckArgs;
 use crate::data::IMAGE_SIZE;
 use crate::plan::RunSpec;
 use crate::plan::shape::Shape;
@@ -11,7 +12,8 @@ use crate::project::Project;
 use crate::train::model::Net;
 
 /// Validates the project and prints each run's parameter count and flatten size.
-pub fn run(project: &Project, verbose: bool) -> Result<()> {
+pub fn run(project: &Project, args: CheckArgs) -> Result<()> {
+    let verbose = args.verbose;
     let profiles: Vec<String> = project
         .experiments
         .report

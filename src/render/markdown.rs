@@ -72,7 +72,7 @@ fn to_html(markdown: &str, inline: bool) -> String {
 
 /// Relative addresses, fragments and http(s)/mailto links are fine; any other scheme is
 /// not (a scheme is letters before a ':' that comes before any '/', '?' or '#').
-fn safe_url(url: &CowStr) -> bool {
+fn safe_url(url: &CowStr<'_>) -> bool {
     let url = url.trim();
     let end = url.find(['/', '?', '#']).unwrap_or(url.len());
     match url[..end].find(':') {

@@ -18,31 +18,54 @@ use anyhow::Result;
 
 use crate::fsx;
 use crate::project::Project;
+use crate::store::{Inventory, RunRecord};
 
 /// The HTML page's template.
 pub const PAGE_TEMPLATE: &str = "report.html";
 /// The Markdown report's template.
 pub const MARKDOWN_TEMPLATE: &str = "report.md";
 
-/// Renders the report of `profile` from the store; returns the path of `index.html`.
+/// Renders the report of the surveyed runs; returns the path of `index.html`.
 /// Warnings (runs not trained yet, no build.json…) go to stderr and into the page.
-pub fn render(project: &Project, profile: &str) -> Result<PathBuf> {
+pub fn render(project: &Project, inventory: &Inventory) -> Result<PathBuf> {
     let templates = templates::Templates::load(&project.root)?;
-    let ctx = context::build(project, profile)?;
+    let ctx = context::assemble(project, inventory)?;
     let html = templates.render(PAGE_TEMPLATE, &ctx)?;
     let markdown = tidy_markdown(&templates.render(MARKDOWN_TEMPLATE, &ctx)?);
-    let site = project.store.site();
+    let store = &project.store;
     let mut json = serde_json::to_vec_pretty(&ctx)?;
     json.push(b'\n');
-    fsx::write_if_changed(&site.join("report.json"), &json)?;
-    fsx::write_if_changed(&site.join(templates::STYLE), templates.style.as_bytes())?;
-    fsx::write_if_changed(&project.store.markdown(), markdown.as_bytes())?;
-    let index = site.join("index.html");
+    fsx::write_if_changed(&store.report_json(), &json)?;
+    fsx::write_if_changed(
+        &store.site_file(templates::STYLE),
+        templates.style.as_bytes(),
+    )?;
+    fsx::write_if_changed(&store.markdown(), markdown.as_bytes())?;
+    let index = store.index_html();
     fsx::write_if_changed(&index, html.as_bytes())?;
     for w in &ctx.warnings {
         eprintln!("warning: {w}");
     }
     Ok(index)
+}
+
+/// The runs of `profile` as the store holds them, for a render without a build: each
+/// run's key is computed with the data fingerprint of the last build of this profile
+/// (`build.json`); without one, with the fingerprint the run itself recorded, which
+/// still proves the run was trained for this very spec.
+pub fn survey_store(project: &Project, profile: &str) -> Result<Inventory> {
+    let specs = project.all_runs(profile)?;
+    let store = &project.store;
+    let built = fsx::read_json::<crate::store::record::BuildInfo>(&store.build_info())
+        .ok()
+        .filter(|b| b.profile == profile)
+        .map(|b| b.data_fingerprint);
+    Ok(project.survey(profile, specs, |spec| match &built {
+        Some(f) => f.clone(),
+        None => fsx::read_json::<RunRecord>(&store.run(profile, &spec.id).record())
+            .map(|r| r.data.fingerprint)
+            .unwrap_or_default(),
+    }))
 }
 
 /// Runs of blank lines (which template logic leaves behind) become one, except inside
@@ -97,7 +120,7 @@ mod tests {
     fn markdown_images_are_pngs_under_site_that_exist() {
         let (_d, p) = stored();
         store_figures(&p);
-        render(&p, "p").unwrap();
+        render(&p, &survey_store(&p, "p").unwrap()).unwrap();
         let md = std::fs::read_to_string(p.store.markdown()).unwrap();
         assert!(
             md.contains(
@@ -129,7 +152,7 @@ mod tests {
     fn html_escapes_titles_and_keeps_figures_relative() {
         let (_d, p) = stored();
         store_figures(&p);
-        let index = render(&p, "p").unwrap();
+        let index = render(&p, &survey_store(&p, "p").unwrap()).unwrap();
         let html = std::fs::read_to_string(&index).unwrap();
         assert!(!html.contains("<script"), "raw script in the page");
         assert!(html.contains("T &lt;script&gt;alert(1)&lt;/script&gt;"));
@@ -139,8 +162,7 @@ mod tests {
             "absolute paths"
         );
         let json: ReportContextCheck =
-            serde_json::from_slice(&std::fs::read(p.store.site().join("report.json")).unwrap())
-                .unwrap();
+            serde_json::from_slice(&std::fs::read(p.store.report_json()).unwrap()).unwrap();
         assert_eq!(json.sections.len(), 4);
     }
 

@@ -12,13 +12,14 @@ use crate::plan::{RunKey, RunSpec};
 use crate::project::Project;
 use crate::store::record::{BuildInfo, DataInfo, RECORD_FORMAT, RunRecord};
 use crate::store::{EpochMetrics, Metrics, RunStatus};
+use crate::testutil::BASE_TOML;
 
-pub const FINGERPRINT: &str =
+pub(super) const FINGERPRINT: &str =
     "f1f2f3f4f5f6f7f8f9f0aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
 /// `base` → `child` (variants sgd, adam; adds bn1) → `grand` (inherits the variants,
 /// widens conv1); `results` (a name that collides with a fixed anchor) extends `base`.
-pub fn project() -> (tempfile::TempDir, Project) {
+pub(super) fn project() -> (tempfile::TempDir, Project) {
     let dir = tempfile::tempdir().unwrap();
     let exp = dir.path().join("experiments");
     fs::create_dir_all(exp.join("prose")).unwrap();
@@ -39,23 +40,7 @@ tsne_epochs = [0, 2]
 "#,
     );
     write("prose/e.md", "Some *prose* <b>raw</b>.\n");
-    write(
-        "base.toml",
-        r#"
-title = "Base"
-layers = [
-    { type = "conv", out = 4, kernel = 3, padding = 1 },
-    { type = "relu" },
-    { type = "maxpool", kernel = 4 },
-    { type = "flatten" },
-    { type = "linear", out = 10 },
-]
-[training]
-batch_size = 16
-seed = 7
-optimizer = { type = "sgd", lr = 0.05, momentum = 0.9 }
-"#,
-    );
+    write("base.toml", BASE_TOML);
     write(
         "child.toml",
         r#"
@@ -96,7 +81,7 @@ vflip = 0.5
 }
 
 /// The spec of `section/variant` under profile `p`.
-pub fn spec(project: &Project, id: &str) -> RunSpec {
+pub(super) fn spec(project: &Project, id: &str) -> RunSpec {
     project
         .runs("p", &[])
         .unwrap()
@@ -107,7 +92,7 @@ pub fn spec(project: &Project, id: &str) -> RunSpec {
 
 /// base 50 %; child/sgd 55 %, child/adam 40 %; grand/sgd 60 %, grand/adam missing;
 /// results diverged in epoch 2.
-pub fn stored() -> (tempfile::TempDir, Project) {
+pub(super) fn stored() -> (tempfile::TempDir, Project) {
     let (dir, p) = project();
     store_build_info(&p);
     store_run(
@@ -145,12 +130,12 @@ pub fn stored() -> (tempfile::TempDir, Project) {
 
 /// Stores `spec` as trained on [`FINGERPRINT`] data with these (train, test)
 /// accuracies per epoch.
-pub fn store_run(project: &Project, spec: &RunSpec, accs: &[(f64, f64)], status: RunStatus) {
+pub(super) fn store_run(project: &Project, spec: &RunSpec, accs: &[(f64, f64)], status: RunStatus) {
     store_run_with(project, spec, accs, status, FINGERPRINT);
 }
 
 /// [`store_run`] with the key of another data fingerprint.
-pub fn store_run_with(
+pub(super) fn store_run_with(
     project: &Project,
     spec: &RunSpec,
     accs: &[(f64, f64)],
@@ -201,7 +186,7 @@ pub fn store_run_with(
 }
 
 /// `out/build.json` for profile `p`.
-pub fn store_build_info(project: &Project) {
+pub(super) fn store_build_info(project: &Project) {
     let t = Utc.with_ymd_and_hms(2026, 3, 4, 5, 6, 7).unwrap();
     let info = BuildInfo {
         command: vec![
@@ -225,7 +210,7 @@ pub fn store_build_info(project: &Project) {
 }
 
 /// A figure reference; its files are written when `present`.
-pub fn figure(
+pub(super) fn figure(
     project: &Project,
     id: &str,
     stem: &str,
@@ -254,7 +239,7 @@ pub fn figure(
 
 /// A manifest with an overview, base's architecture and accuracy (present) and loss
 /// (listed but absent on disk).
-pub fn store_figures(project: &Project) {
+pub(super) fn store_figures(project: &Project) {
     let base = spec(project, "base");
     let f = |id: &str, stem: &str, kind, present| figure(project, id, stem, kind, present);
     let analysis = Analysis {

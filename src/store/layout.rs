@@ -49,9 +49,19 @@ impl Store {
         &self.out
     }
 
+    /// Every cache (decoded data, t-SNE coordinates): rebuilt from the runs when lost.
+    pub fn cache_root(&self) -> PathBuf {
+        self.out.join("cache")
+    }
+
     /// Decoded dataset cache.
     pub fn data_cache(&self) -> PathBuf {
-        self.out.join("cache").join("data")
+        self.cache_root().join("data")
+    }
+
+    /// The finished runs of every profile.
+    pub fn runs_root(&self) -> PathBuf {
+        self.out.join("runs")
     }
 
     /// The lock file.
@@ -63,8 +73,7 @@ impl Store {
     pub fn run(&self, profile: &str, id: &RunId) -> RunFiles {
         RunFiles {
             dir: self
-                .out
-                .join("runs")
+                .runs_root()
                 .join(profile)
                 .join(&id.section)
                 .join(&id.variant),
@@ -82,12 +91,32 @@ impl Store {
 
     /// Cached t-SNE coordinates.
     pub fn tsne_cache(&self) -> PathBuf {
-        self.out.join("cache").join("tsne")
+        self.cache_root().join("tsne")
     }
 
     /// The static site.
     pub fn site(&self) -> PathBuf {
         self.out.join("site")
+    }
+
+    /// The site's page.
+    pub fn index_html(&self) -> PathBuf {
+        self.site().join("index.html")
+    }
+
+    /// The report context as JSON, for other tools.
+    pub fn report_json(&self) -> PathBuf {
+        self.site().join("report.json")
+    }
+
+    /// A file at the top of the site (the stylesheet, named by its template).
+    pub fn site_file(&self, name: &str) -> PathBuf {
+        self.site().join(name)
+    }
+
+    /// The folder of every figure.
+    pub fn figures(&self) -> PathBuf {
+        self.site().join("figures")
     }
 
     /// How the last build was invoked.
@@ -102,7 +131,7 @@ impl Store {
 
     /// The figure manifest.
     pub fn figure_manifest(&self) -> PathBuf {
-        self.site().join("figures").join("figures.json")
+        self.figures().join("figures.json")
     }
 
     /// A figure's path without extension, relative to the site folder:
@@ -116,7 +145,7 @@ impl Store {
 
     /// The folder of all runs in training; left-overs of a killed build are removed.
     pub fn staging_root(&self) -> PathBuf {
-        self.out.join("runs").join(".staging")
+        self.runs_root().join(".staging")
     }
 }
 

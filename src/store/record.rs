@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::layout::RunFiles;
+use crate::data::Dataset;
 use crate::fsx;
 use crate::plan::{RunId, RunKey};
 
@@ -84,6 +85,16 @@ pub enum RunStatus {
     },
 }
 
+impl fmt::Display for RunStatus {
+    /// "complete", "diverged in epoch 3": how every part of the program says it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunStatus::Complete => f.write_str("complete"),
+            RunStatus::Diverged { epoch } => write!(f, "diverged in epoch {epoch}"),
+        }
+    }
+}
+
 /// One stored latent snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotInfo {
@@ -119,6 +130,18 @@ pub struct DataInfo {
     pub test: usize,
 }
 
+impl DataInfo {
+    /// What a run records of the data it trained on.
+    pub fn new(source: &std::path::Path, fingerprint: &str, dataset: &Dataset) -> Self {
+        DataInfo {
+            source: source.display().to_string(),
+            fingerprint: fingerprint.to_owned(),
+            train: dataset.train.len(),
+            test: dataset.test.len(),
+        }
+    }
+}
+
 /// `run.json`: written last, so its presence means every other file is complete.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -150,30 +173,6 @@ pub struct RunRecord {
     pub files: BTreeMap<String, FileEntry>,
 }
 
-/// What the store holds for a run, compared with the key a build wants.
-#[derive(Debug, Clone)]
-pub enum RunState {
-    /// Nothing usable.
-    Missing,
-    /// Complete and verified, with the wanted key.
-    Cached(Box<RunRecord>),
-    /// Complete, for another key (the experiment, data or version changed).
-    Stale(Box<RunRecord>),
-    /// Present but not trustworthy: the reason says what is wrong.
-    Damaged(String),
-}
-
-impl fmt::Display for RunState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            RunState::Missing => "missing",
-            RunState::Cached(_) => "cached",
-            RunState::Stale(_) => "stale",
-            RunState::Damaged(_) => "damaged",
-        })
-    }
-}
-
 /// Digests `files` (paths inside the run folder) for the record.
 pub fn digest_files(
     run: &RunFiles,
@@ -193,35 +192,43 @@ pub fn digest_files(
     Ok(out)
 }
 
+/// What a run folder's record says once every file it lists has been checked against
+/// its digest.
+#[derive(Debug)]
+pub enum Verified {
+    /// No record, or one of an older format: nothing usable.
+    Absent,
+    /// The record, every listed file intact.
+    Intact(Box<RunRecord>),
+    /// Present but not trustworthy: the reason says what is wrong.
+    Damaged(String),
+}
+
 /// Reads a run folder's record and checks every file it lists against its digest.
-pub fn inspect(run: &RunFiles, wanted: &RunKey) -> RunState {
+pub fn verify(run: &RunFiles) -> Verified {
     let path = run.record();
     if !path.exists() {
-        return RunState::Missing;
+        return Verified::Absent;
     }
     let record: RunRecord = match fsx::read_json(&path) {
         Ok(r) => r,
-        Err(e) => return RunState::Damaged(format!("{e:#}")),
+        Err(e) => return Verified::Damaged(format!("{e:#}")),
     };
     if record.format != RECORD_FORMAT {
-        return RunState::Missing;
+        return Verified::Absent;
     }
     for (name, entry) in &record.files {
         let file = run.dir.join(name);
         let ok = std::fs::metadata(&file).is_ok_and(|m| m.len() == entry.bytes)
             && crate::hash::file(&file).is_ok_and(|d| d == entry.blake3);
         if !ok {
-            return RunState::Damaged(format!(
+            return Verified::Damaged(format!(
                 "{} is missing or changed since training",
                 file.display()
             ));
         }
     }
-    if &record.key == wanted {
-        RunState::Cached(Box::new(record))
-    } else {
-        RunState::Stale(Box::new(record))
-    }
+    Verified::Intact(Box::new(record))
 }
 
 /// `out/build.json`: how the last build was invoked, for the report's appendix.

@@ -1,5 +1,6 @@
 //! `--device auto|cpu|cuda[:N]`, and what the chosen device is called.
 
+use std::fmt;
 use std::str::FromStr;
 
 use anyhow::{Result, bail};
@@ -28,6 +29,17 @@ impl FromStr for DeviceChoice {
                 .and_then(|n| n.parse().ok())
                 .map(DeviceChoice::Cuda)
                 .ok_or_else(|| format!("unknown device {s:?}: use auto, cpu, cuda or cuda:N")),
+        }
+    }
+}
+
+impl fmt::Display for DeviceChoice {
+    /// As `--device` takes it, so that a worker is handed the parent's choice.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeviceChoice::Auto => f.write_str("auto"),
+            DeviceChoice::Cpu => f.write_str("cpu"),
+            DeviceChoice::Cuda(n) => write!(f, "cuda:{n}"),
         }
     }
 }
@@ -101,5 +113,8 @@ mod tests {
         assert_eq!("cuda:3".parse(), Ok(DeviceChoice::Cuda(3)));
         assert!("gpu".parse::<DeviceChoice>().unwrap_err().contains("gpu"));
         assert_eq!(DeviceChoice::Cpu.resolve().unwrap(), Device::Cpu);
+        for d in [DeviceChoice::Auto, DeviceChoice::Cpu, DeviceChoice::Cuda(2)] {
+            assert_eq!(d.to_string().parse(), Ok(d), "{d} reads back");
+        }
     }
 }

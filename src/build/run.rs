@@ -1,0 +1,83 @@
+//! One run trained into its staging folder and moved into place whole: what a
+//! sequential build does for each run and what a `--jobs` worker does for its one.
+
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+
+use super::progress::RunProgress;
+use crate::fsx;
+use crate::plan::{RunKey, RunSpec};
+use crate::store::record::{self, DataInfo, RECORD_FORMAT};
+use crate::store::{RunRecord, RunStatus, Store};
+use crate::text;
+use crate::train::{self, DeviceData, device};
+
+/// Trains `spec` of `profile` on `data` and moves the finished run into the store.
+pub fn train_one(
+    store: &Store,
+    profile: &str,
+    spec: &RunSpec,
+    key: &RunKey,
+    data: &DeviceData,
+    info: &DataInfo,
+) -> Result<()> {
+    let staging = store.staging(profile, &spec.id);
+    std::fs::create_dir_all(&staging.dir)
+        .with_context(|| format!("{}: cannot create folder", staging.dir.display()))?;
+    let batches = (data.train_len() + spec.train.batch_size - 1) / spec.train.batch_size;
+    let progress = RunProgress::start(&spec.id.to_string(), spec.train.epochs, batches);
+    let started = Utc::now();
+    let outcome = match train::train(spec, data, &staging, &progress) {
+        Ok(o) => o,
+        Err(e) => {
+            progress.finish("stopped");
+            let _ = std::fs::remove_dir_all(&staging.dir);
+            let _ = std::fs::remove_dir(store.staging_root());
+            return Err(e);
+        }
+    };
+    let finished = Utc::now();
+    let record = RunRecord {
+        format: RECORD_FORMAT,
+        key: key.clone(),
+        id: spec.id.clone(),
+        profile: profile.to_owned(),
+        status: outcome.status.clone(),
+        device: device::label(data.device),
+        device_name: device::name(data.device),
+        threads: tch::get_num_threads(),
+        data: info.clone(),
+        started,
+        finished,
+        snapshots: outcome.snapshots,
+        files: record::digest_files(&staging, &outcome.files)?,
+    };
+    fsx::write_json(&staging.record(), &record)?;
+    fsx::replace_dir(&staging.dir, &store.run(profile, &spec.id).dir)?;
+    let _ = std::fs::remove_dir(store.staging_root());
+    let last = outcome.metrics.last();
+    progress.finish(&match (&outcome.status, last) {
+        (RunStatus::Complete, Some(m)) => format!(
+            "done: train {}, test {}, {:.0} s",
+            text::percent(m.train_accuracy, 1),
+            text::percent(m.test_accuracy, 1),
+            (finished - started).num_milliseconds() as f64 / 1000.0
+        ),
+        (RunStatus::Complete, None) => "done".into(),
+        (status, _) => status.to_string(),
+    });
+    Ok(())
+}
+
+/// The model's last layer must score every class of the data; checked for every run
+/// before the first one trains.
+pub fn check_classes(spec: &RunSpec, classes: usize) -> Result<()> {
+    let outputs = spec.shapes.last().map_or(0, |s| s.output.numel());
+    if outputs != classes as i64 {
+        bail!(
+            "{}: the last layer outputs {outputs} values but the data has {classes} classes",
+            spec.source.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! `report build`: trains what changed, draws, renders, and prints one line per run.
+
+use anyhow::Result;
+
+use crate::build::{self, BuildOptions, Built};
+use crate::cli::BuildArgs;
+use crate::project::Project;
+use crate::store::RunStatus;
+use crate::text;
+
+/// Builds the report and prints the run table and the page's path.
+pub fn run(project: &Project, args: BuildArgs) -> Result<()> {
+    let opts = BuildOptions {
+        profile: args.selection.profile.name(project),
+        only: args.selection.only,
+        force: args.force,
+        device: args.device,
+        data: args.selection.data,
+        jobs: args.jobs.into(),
+    };
+    let built = build::build(project, &opts)?;
+    print!("{}", summary_table(&built));
+    println!("{}", built.index.display());
+    Ok(())
+}
+
+/// The end-of-build table: one line per selected run.
+pub fn summary_table(built: &Built) -> String {
+    let mut s = format!(
+        "{:<20} {:>8} {:>9} {:>9} {:>14} {:>9}\n",
+        "run", "result", "train acc", "test acc", "best test", "time"
+    );
+    let pct = |v: f64| text::percent(v, 1);
+    for (spec, stored) in built
+        .inventory
+        .cached()
+        .filter(|(spec, _)| built.selected.contains(&spec.id))
+    {
+        let record = &stored.record;
+        let metrics = &stored.metrics;
+        let result = match (&record.status, built.trained.contains(&spec.id)) {
+            (RunStatus::Diverged { .. }, _) => "diverged",
+            (_, true) => "trained",
+            (_, false) => "cached",
+        };
+        let last = metrics.last();
+        let best = metrics
+            .epochs
+            .iter()
+            .max_by(|a, b| a.test_accuracy.total_cmp(&b.test_accuracy))
+            .map_or("-".into(), |e| {
+                format!("{} (ep {})", pct(e.test_accuracy), e.epoch)
+            });
+        let seconds = (record.finished - record.started).num_milliseconds() as f64 / 1000.0;
+        s.push_str(&format!(
+            "{:<20} {:>8} {:>9} {:>9} {:>14} {:>8.0}s\n",
+            spec.id.to_string(),
+            result,
+            last.map_or("-".into(), |e| pct(e.train_accuracy)),
+            last.map_or("-".into(), |e| pct(e.test_accuracy)),
+            best,
+            seconds
+        ));
+    }
+    s
+}

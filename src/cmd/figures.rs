@@ -1,0 +1,29 @@
+//! `report figures`: redraws the figures of a profile from the store, training nothing.
+
+use anyhow::Result;
+
+use crate::cli::FiguresArgs;
+use crate::data;
+use crate::project::{self, Project};
+
+/// Draws the figures of the selected sections and prints where they are.
+pub fn run(project: &Project, args: FiguresArgs) -> Result<()> {
+    let profile = args.selection.profile.name(project);
+    let only = &args.selection.only;
+    let specs = project.all_runs(&profile)?;
+    project.check_only(only, &specs)?;
+    let source = project.data_source(&profile, args.selection.data.as_deref())?;
+    let fingerprint = data::fingerprint(&source)?;
+    let inventory = project.survey(&profile, specs, |_| fingerprint.clone());
+    let analysis = crate::analyze::figures::analyze(
+        &project.store,
+        &inventory,
+        &project::only_sections(only),
+    )?;
+    let count: usize = analysis.sections.iter().map(|s| s.runs.len()).sum();
+    println!(
+        "figures of {count} runs in {}",
+        project.store.figures().display()
+    );
+    Ok(())
+}

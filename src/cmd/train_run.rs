@@ -1,0 +1,35 @@
+//! The hidden `__train-run` command: one worker of `report build --jobs`, training the
+//! one run its parent names. The parent holds the store lock.
+
+use anyhow::{Result, bail};
+
+use crate::build::jobs::WorkerArgs;
+use crate::build::run::train_one;
+use crate::data;
+use crate::plan::RunKey;
+use crate::project::Project;
+use crate::store::record::DataInfo;
+use crate::train::DeviceData;
+
+/// Trains the run and moves it into the store.
+pub fn run(project: &Project, args: WorkerArgs) -> Result<()> {
+    tch::set_num_threads(args.threads);
+    let specs = project.runs(&args.profile, std::slice::from_ref(&args.run))?;
+    let [spec] = &specs[..] else {
+        bail!("{}: expected exactly one run", args.run)
+    };
+    let fingerprint = data::fingerprint(&args.data)?;
+    let dataset = data::load(&args.data, &project.store.data_cache())?;
+    let device = args.device.resolve()?;
+    let info = DataInfo::new(&args.data, &fingerprint, &dataset);
+    let on_device = DeviceData::new(&dataset, device);
+    drop(dataset);
+    train_one(
+        &project.store,
+        &args.profile,
+        spec,
+        &RunKey::of(spec, &fingerprint),
+        &on_device,
+        &info,
+    )
+}

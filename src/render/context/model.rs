@@ -1,0 +1,448 @@
+//! The report context's shape: plain serialisable data that every renderer reads (the
+//! HTML and Markdown templates, and `report.json` for other tools). Everything a
+//! template shows is already formatted here, so all outputs say the same.
+
+use serde::{Deserialize, Serialize};
+
+use crate::analyze::{FigureKind, TsneStats};
+use crate::render::markdown;
+use crate::store::RunRecord;
+use crate::text;
+
+/// Version of the context's shape; bumped when a field changes meaning or goes away.
+pub const CONTEXT_FORMAT: u32 = 1;
+
+/// Everything the report shows, in the order it shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportContext {
+    /// [`CONTEXT_FORMAT`].
+    pub format: u32,
+    /// "report 0.1.0": the program that rendered this.
+    pub generator: String,
+    /// Report title.
+    pub title: String,
+    /// Author line.
+    pub author: String,
+    /// The date as written in report.toml, else the day of the last build.
+    pub date: String,
+    /// The profile the results are from.
+    pub profile: ProfileInfo,
+    /// The author's prose, rendered.
+    pub prose: ProseSet,
+    /// Test accuracy of every run in one figure, shown under the results table.
+    pub overview: Option<NumberedFigure>,
+    /// The t-SNE section: one entry per run with t-SNE figures.
+    pub tsne: Vec<TsneRun>,
+    /// The model sections, in report order; their runs make the results table.
+    pub sections: Vec<SectionEntry>,
+    /// References, numbered from 1.
+    pub references: Vec<Reference>,
+    /// The reproducibility appendix.
+    pub reproducibility: Reproducibility,
+    /// Number of figures shown.
+    pub figure_count: usize,
+    /// Things a reader of the report should know are missing (untrained runs…).
+    pub warnings: Vec<String>,
+}
+
+/// The profile the report shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileInfo {
+    /// Its name.
+    pub name: String,
+    /// Its one-line description from report.toml.
+    pub description: String,
+    /// Epochs of every run, as the profile sets them.
+    pub epochs: Option<i64>,
+    /// Training and test images of the data the runs trained on, when known.
+    pub train_images: Option<usize>,
+    /// Test images.
+    pub test_images: Option<usize>,
+    /// "5,000 training and 1,000 test images, 8 epochs", as far as known.
+    pub summary: String,
+}
+
+/// Markdown and the safe HTML made from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prose {
+    /// The Markdown as written.
+    pub markdown: String,
+    /// HTML with any raw HTML of the Markdown escaped: safe to insert as is.
+    pub html: String,
+}
+
+impl Prose {
+    pub(super) fn block(markdown: &str) -> Prose {
+        Prose {
+            markdown: markdown.trim_end().to_owned(),
+            html: markdown::block(markdown),
+        }
+    }
+
+    pub(super) fn inline(markdown: &str) -> Prose {
+        Prose {
+            markdown: markdown.trim().to_owned(),
+            html: markdown::inline(markdown),
+        }
+    }
+}
+
+/// The author's prose files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProseSet {
+    /// "Explanations and Discussions".
+    pub explanations: Option<Prose>,
+    /// The text of the t-SNE section.
+    pub tsne: Option<Prose>,
+    /// "Additional Notes".
+    pub notes: Option<Prose>,
+}
+
+/// A numbered figure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumberedFigure {
+    /// 1, 2, … in order of appearance.
+    pub number: usize,
+    /// Its anchor in the page.
+    pub anchor: String,
+    /// What it shows.
+    pub kind: FigureKind,
+    /// The title without the number: "Model 3 Accuracy".
+    pub title: String,
+    /// "Figure 12: Model 3 Accuracy".
+    pub caption: String,
+    /// SVG, relative to `out/site/`.
+    pub svg: String,
+    /// PNG, relative to `out/site/`.
+    pub png: String,
+    /// The plotted data (CSV), relative to `out/site/`, where there is one.
+    pub data: Option<String>,
+    /// The anchor of the run or section it belongs to, for a link back.
+    pub link: Option<Link>,
+}
+
+/// A place in the report to link to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    /// Its title: "Model 5", "Model 9 (Adam)".
+    pub title: String,
+    /// Its anchor.
+    pub anchor: String,
+}
+
+/// One report section (one experiment file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SectionEntry {
+    /// Section name (the experiment file's stem).
+    pub name: String,
+    /// Heading: "Model 5".
+    pub title: String,
+    /// Its anchor.
+    pub anchor: String,
+    /// What it changes, in the author's words.
+    pub summary: Option<Prose>,
+    /// The section it extends.
+    pub parent: Option<Link>,
+    /// What changed against the parent, for every run of the section.
+    pub changes: Vec<String>,
+    /// The model drawing.
+    pub architecture: Option<NumberedFigure>,
+    /// Test accuracy of the variants in one figure.
+    pub variants_figure: Option<NumberedFigure>,
+    /// Whether the section has named variants (one subsection each).
+    pub has_variants: bool,
+    /// The layers, with output shapes and parameters.
+    pub layers: Vec<LayerRow>,
+    /// Trainable parameters.
+    pub params: i64,
+    /// `params` with thousands separators.
+    pub params_text: String,
+    /// Size of the latent (flatten) vector.
+    pub flatten_size: i64,
+    /// The runs, in variant order.
+    pub runs: Vec<RunEntry>,
+}
+
+/// One layer of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerRow {
+    /// Layer id: `conv1`.
+    pub id: String,
+    /// What it does: "conv k5 p2 16".
+    pub op: String,
+    /// Output shape: "16×32×32".
+    pub output: String,
+    /// Trainable parameters, with thousands separators.
+    pub params: String,
+}
+
+/// One run: a row of the results table and a (sub)section of its model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunEntry {
+    /// Section name.
+    pub section: String,
+    /// Variant name (`main` when the section has none).
+    pub variant: String,
+    /// "model-9/adam" or "model-5".
+    pub id: String,
+    /// "Model 9 with Adam", or the section's title when it has one run.
+    pub title: String,
+    /// "Adam", for sections with variants.
+    pub variant_title: Option<String>,
+    /// Its anchor (the section's when the section has one run).
+    pub anchor: String,
+    /// What the store holds: `complete`, `diverged`, `not-trained`, `stale` or
+    /// `damaged` (the templates style and filter by it).
+    pub state: String,
+    /// The state in words: "complete", "diverged in epoch 3", "not trained yet"…
+    pub status: String,
+    /// Highest final test accuracy of all complete runs.
+    pub best: bool,
+    /// Epochs the spec asks for.
+    pub epochs: i64,
+    /// "SGD lr 0.01 momentum 0.9".
+    pub optimizer: String,
+    /// Mini-batch size.
+    pub batch_size: i64,
+    /// Seed of initialisation, shuffling and augmentation.
+    pub seed: u64,
+    /// Arithmetic and memory layout: "fp32, channels_last".
+    pub numerics: String,
+    /// Trainable parameters.
+    pub params: i64,
+    /// `params` with thousands separators.
+    pub params_text: String,
+    /// Size of the latent vector.
+    pub flatten_size: i64,
+    /// The run it is compared with: the parent's variant of the same name, else the
+    /// parent's first run.
+    pub compared: Option<Link>,
+    /// What this run changes against `compared` beyond the section's `changes`.
+    pub changes: Vec<String>,
+    /// Final and best accuracies, when the run is in the store.
+    pub result: Option<RunResult>,
+    /// Change in final test accuracy against the run it extends.
+    pub delta: Option<Delta>,
+    /// Its figures.
+    pub figures: RunFigureSet,
+    /// Where and when it trained.
+    pub provenance: Option<Provenance>,
+}
+
+/// An accuracy in the forms the report prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Accuracy {
+    /// In [0, 1].
+    pub value: f64,
+    /// "68.42 %".
+    pub percent: String,
+    /// The homework's way: "%68".
+    pub rounded: String,
+}
+
+impl Accuracy {
+    pub(super) fn of(value: f64) -> Accuracy {
+        Accuracy {
+            value,
+            percent: text::percent(value, 2),
+            rounded: format!("%{}", (100.0 * value).round() as i64),
+        }
+    }
+}
+
+/// What a stored run achieved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    /// Epochs completed.
+    pub epochs_completed: i64,
+    /// Training accuracy in the last completed epoch.
+    pub train: Accuracy,
+    /// Test accuracy after the last completed epoch.
+    pub test: Accuracy,
+    /// Training loss in the last completed epoch.
+    pub train_loss: String,
+    /// Test loss after it.
+    pub test_loss: String,
+    /// Best test accuracy of any epoch.
+    pub best_test: Accuracy,
+    /// The epoch it was reached in.
+    pub best_epoch: i64,
+    /// Wall time of the training, evaluation included, in seconds.
+    pub seconds: f64,
+    /// The same as "3 min 05 s".
+    pub time: String,
+}
+
+/// Change in final test accuracy against another run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delta {
+    /// The run compared with.
+    pub against: Link,
+    /// Percentage points (this run minus the other).
+    pub points: f64,
+    /// "+1.30 pp", "−0.40 pp", "±0.00 pp".
+    pub text: String,
+    /// "up", "down" or "same", for styling.
+    pub direction: String,
+}
+
+/// A run's figures, those present.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunFigureSet {
+    /// Accuracy curves.
+    pub accuracy: Option<NumberedFigure>,
+    /// Loss curves.
+    pub loss: Option<NumberedFigure>,
+    /// Confusion matrix.
+    pub confusion: Option<NumberedFigure>,
+}
+
+/// Where and when a run trained: `run.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// `cpu` or `cuda:N`.
+    pub device: String,
+    /// The processor or GPU model.
+    pub device_name: String,
+    /// CPU threads.
+    pub threads: i32,
+    /// The data source as given.
+    pub data: String,
+    /// Its fingerprint (first 16 hex digits).
+    pub data_fingerprint: String,
+    /// Training images.
+    pub train_images: usize,
+    /// Test images.
+    pub test_images: usize,
+    /// The run's content key (first 16 hex digits).
+    pub key: String,
+    /// "2026-11-28 17:02:11" (UTC).
+    pub started: String,
+    /// When it ended.
+    pub finished: String,
+}
+
+impl Provenance {
+    /// What `run.json` says of where and when the run trained.
+    pub(super) fn of(r: &RunRecord) -> Provenance {
+        Provenance {
+            device: r.device.clone(),
+            device_name: r.device_name.clone(),
+            threads: r.threads,
+            data: r.data.source.clone(),
+            data_fingerprint: text::short_digest(&r.data.fingerprint),
+            train_images: r.data.train,
+            test_images: r.data.test,
+            key: r.key.to_string(),
+            started: text::timestamp(&r.started),
+            finished: text::timestamp(&r.finished),
+        }
+    }
+}
+
+/// The t-SNE figures of one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TsneRun {
+    /// The run, linked.
+    pub run: Link,
+    /// Size of the latent vector before PCA.
+    pub latent_dim: Option<i64>,
+    /// PCA components stored per snapshot.
+    pub pca_components: i64,
+    /// One per snapshot epoch.
+    pub figures: Vec<TsneEntry>,
+    /// All epochs side by side.
+    pub panel: Option<NumberedFigure>,
+}
+
+/// One t-SNE figure with its numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TsneEntry {
+    /// The scatter plot.
+    pub figure: NumberedFigure,
+    /// The raw numbers.
+    pub stats: TsneStats,
+    /// 10-NN accuracy in the 2-D embedding: "41.2 %".
+    pub knn_embedding: String,
+    /// 10-NN accuracy in the latent space (PCA components).
+    pub knn_latent: String,
+    /// KL divergence: "1.234".
+    pub kl_divergence: String,
+    /// Perplexity: "30".
+    pub perplexity: String,
+    /// Share of the latent variance the stored PCA components keep: "63.0 %".
+    pub explained_variance: Option<String>,
+    /// "2.4 s".
+    pub seconds: String,
+}
+
+/// A numbered reference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reference {
+    /// 1, 2, …
+    pub number: usize,
+    /// `ref-1`.
+    pub anchor: String,
+    /// The line as written and as HTML.
+    pub text: Prose,
+}
+
+/// The reproducibility appendix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reproducibility {
+    /// The last build of this profile (`out/build.json`), when there is one.
+    pub build: Option<BuildEntry>,
+    /// The devices runs trained on: "cpu (AMD EPYC)".
+    pub devices: Vec<String>,
+    /// The data the runs trained on: "./data/x.tar.gz (5,000 / 1,000 images,
+    /// fingerprint c163788433c9e49b)".
+    pub data: Vec<String>,
+    /// Distinct seeds of the runs.
+    pub seeds: Vec<u64>,
+    /// Per run, in report order.
+    pub runs: Vec<RunRepro>,
+    /// This program's version, which rendered the report.
+    pub renderer_version: String,
+}
+
+/// `build.json`, formatted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildEntry {
+    /// The command line, quoted for a POSIX shell.
+    pub command: String,
+    /// Profile built.
+    pub profile: String,
+    /// Sections the build was restricted to.
+    pub only: Vec<String>,
+    /// The crate version that built.
+    pub crate_version: String,
+    /// `git describe` of the project.
+    pub git_commit: Option<String>,
+    /// tch version.
+    pub tch_version: String,
+    /// libtorch version.
+    pub torch_version: String,
+    /// The data source.
+    pub data: String,
+    /// Its full fingerprint.
+    pub data_fingerprint: String,
+    /// When the build started (UTC).
+    pub started: String,
+    /// When it finished (UTC).
+    pub finished: String,
+}
+
+/// One run's line of the appendix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRepro {
+    /// The run, linked.
+    pub run: Link,
+    /// Its seed.
+    pub seed: u64,
+    /// Its state in words.
+    pub status: String,
+    /// Where and when it trained.
+    pub provenance: Option<Provenance>,
+    /// How long it took.
+    pub time: Option<String>,
+}
