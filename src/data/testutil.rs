@@ -8,7 +8,7 @@ use super::{Dataset, IMAGE_BYTES, IMAGE_SIZE, Split};
 
 /// A dataset as the tests think of it: class names and `(label, CHW bytes)` per split,
 /// class by class, which is the order every reader must produce.
-pub struct Sample {
+pub(super) struct Sample {
     pub classes: Vec<String>,
     pub train: Vec<(u8, Vec<u8>)>,
     pub test: Vec<(u8, Vec<u8>)>,
@@ -16,7 +16,7 @@ pub struct Sample {
 
 impl Sample {
     /// What `load` must return, fingerprint aside.
-    pub fn dataset(&self) -> Dataset {
+    pub(super) fn dataset(&self) -> Dataset {
         let split = |items: &[(u8, Vec<u8>)]| Split {
             images: items.iter().flat_map(|(_, img)| img.clone()).collect(),
             labels: items.iter().map(|(l, _)| *l).collect(),
@@ -31,7 +31,7 @@ impl Sample {
 }
 
 /// Three classes, two train and one test image each, with pseudo-random pixels.
-pub fn sample() -> Sample {
+pub(super) fn sample() -> Sample {
     let mut state = 0x2545_f491_u32;
     let mut image = || -> Vec<u8> {
         (0..IMAGE_BYTES)
@@ -56,7 +56,7 @@ pub fn sample() -> Sample {
 }
 
 /// A PNG of CHW bytes.
-pub fn png(chw: &[u8]) -> Vec<u8> {
+pub(super) fn png(chw: &[u8]) -> Vec<u8> {
     let plane = IMAGE_SIZE * IMAGE_SIZE;
     let side = IMAGE_SIZE as u32;
     let img = image::RgbImage::from_fn(side, side, |x, y| {
@@ -69,7 +69,7 @@ pub fn png(chw: &[u8]) -> Vec<u8> {
 }
 
 /// `root/{train,test}/<class>/NNNN.png`.
-pub fn write_png_tree(root: &Path, sample: &Sample) {
+pub(super) fn write_png_tree(root: &Path, sample: &Sample) {
     for (split, items) in [("train", &sample.train), ("test", &sample.test)] {
         let mut counts = vec![0; sample.classes.len()];
         for (label, chw) in items {
@@ -83,7 +83,7 @@ pub fn write_png_tree(root: &Path, sample: &Sample) {
 }
 
 /// The official binary layout in `dir`, train records spread over the five batches.
-pub fn write_cifar_bin(dir: &Path, sample: &Sample) {
+pub(super) fn write_cifar_bin(dir: &Path, sample: &Sample) {
     fs::create_dir_all(dir).unwrap();
     let records = |items: &[(u8, Vec<u8>)]| -> Vec<u8> {
         items
@@ -105,21 +105,21 @@ pub fn write_cifar_bin(dir: &Path, sample: &Sample) {
 }
 
 /// A tar of everything under `folder`, with paths relative to it.
-pub fn tar_of(folder: &Path) -> Vec<u8> {
+pub(super) fn tar_of(folder: &Path) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
     builder.append_dir_all("", folder).unwrap();
     builder.into_inner().unwrap()
 }
 
 /// Gzips `bytes`.
-pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+pub(super) fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(bytes).unwrap();
     gz.finish().unwrap()
 }
 
 /// Appends a regular file member.
-pub fn add_file(builder: &mut tar::Builder<Vec<u8>>, name: &str, data: &[u8]) {
+pub(super) fn add_file(builder: &mut tar::Builder<Vec<u8>>, name: &str, data: &[u8]) {
     let mut header = tar::Header::new_gnu();
     header.set_size(data.len() as u64);
     header.set_mode(0o644);
@@ -128,7 +128,7 @@ pub fn add_file(builder: &mut tar::Builder<Vec<u8>>, name: &str, data: &[u8]) {
 }
 
 /// Appends a symbolic or hard link member.
-pub fn add_link(
+pub(super) fn add_link(
     builder: &mut tar::Builder<Vec<u8>>,
     name: &str,
     target: &str,

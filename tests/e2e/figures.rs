@@ -1,10 +1,8 @@
 //! End-to-end: `report build` draws every figure of every run from the store.
 
-mod common;
-
 use std::fs;
 
-use common::TinyProject;
+use crate::fixture::{self, TinyProject};
 
 fn png_size(path: &std::path::Path) -> (u32, u32) {
     image::image_dimensions(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -129,15 +127,15 @@ fn only_rebuilds_one_section_and_leaves_the_others_files_untouched() {
     std::thread::sleep(std::time::Duration::from_millis(50));
     p.write(
         "experiments/child.toml",
-        &common::CHILD_TOML.replace("lr = 0.01", "lr = 0.03"),
+        &fixture::CHILD_TOML.replace("lr = 0.01", "lr = 0.03"),
     );
     let table = p.ok(&["build", "--device", "cpu", "--only", "child"]);
     assert_eq!(
-        common::result_of(&table, "child/adam"),
+        fixture::result_of(&table, "child/adam"),
         "trained",
         "{table}"
     );
-    assert_eq!(common::result_of(&table, "child/sgd"), "cached", "{table}");
+    assert_eq!(fixture::result_of(&table, "child/sgd"), "cached", "{table}");
     assert_ne!(modified("out/site/figures/child/adam/accuracy.png"), adam);
     let after: Vec<_> = others.iter().map(|f| modified(f)).collect();
     assert_eq!(before, after, "files of other sections were rewritten");

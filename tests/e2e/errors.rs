@@ -1,9 +1,7 @@
 //! Bad input: one line naming the file and the problem, a non-zero exit, nothing
 //! trained or written.
 
-mod common;
-
-use common::{BASE_TOML, TinyProject};
+use crate::fixture::{self, BASE_TOML, TinyProject};
 
 /// Writes `text` as `file`, checks that both `check` and `build` fail with an error
 /// naming `file` and containing `needle`, and that nothing was trained.
@@ -235,7 +233,7 @@ fn image_folders_with_bad_members_are_named() {
     };
     let folder = p.path("data/folder");
     for split in ["train", "test"] {
-        for class in common::CLASSES {
+        for class in fixture::CLASSES {
             let dir = folder.join(split).join(class);
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join("0.png"), png(32, 32)).unwrap();

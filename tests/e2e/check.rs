@@ -1,13 +1,13 @@
 //! `report check` on the shipped experiments: the homework's models as specified in
 //! shared/homework/models.md.
 
-mod common;
-
 use std::path::Path;
+
+use crate::fixture;
 
 #[test]
 fn shipped_experiments_have_the_homeworks_flatten_sizes_and_parameter_counts() {
-    let out = common::report(Path::new(env!("CARGO_MANIFEST_DIR")), &["check"]);
+    let out = fixture::report(Path::new(env!("CARGO_MANIFEST_DIR")), &["check"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -57,7 +57,7 @@ fn shipped_experiments_have_the_homeworks_flatten_sizes_and_parameter_counts() {
 
 #[test]
 fn verbose_check_prints_a_layer_table() {
-    let out = common::report(
+    let out = fixture::report(
         Path::new(env!("CARGO_MANIFEST_DIR")),
         &["check", "--verbose"],
     );

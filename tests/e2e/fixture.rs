@@ -1,12 +1,12 @@
 //! A tiny project on disk for end-to-end runs of the `report` binary.
 
-#![allow(dead_code)]
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub const CLASSES: [&str; 10] = [
+/// CIFAR-10's class names, in label order. A copy: the lib's own list (`src/testutil.rs`)
+/// exists only in its unit-test build, which this crate cannot see.
+pub(crate) const CLASSES: [&str; 10] = [
     "airplane",
     "automobile",
     "bird",
@@ -20,7 +20,7 @@ pub const CLASSES: [&str; 10] = [
 ];
 
 /// Writes a learnable CIFAR-10-format dataset: each class has its own colour, plus noise.
-pub fn write_cifar_bin(dir: &Path, train_per_class: usize, test_per_class: usize) {
+pub(crate) fn write_cifar_bin(dir: &Path, train_per_class: usize, test_per_class: usize) {
     fs::create_dir_all(dir).unwrap();
     let mut state = 12345u64;
     let mut rand = move || {
@@ -63,7 +63,7 @@ pub fn write_cifar_bin(dir: &Path, train_per_class: usize, test_per_class: usize
     fs::write(dir.join("batches.meta.txt"), CLASSES.join("\n") + "\n").unwrap();
 }
 
-pub const REPORT_TOML: &str = r#"
+pub(crate) const REPORT_TOML: &str = r#"
 title = "Tiny"
 author = "Tester"
 default_profile = "test"
@@ -74,7 +74,7 @@ epochs = 3
 tsne_epochs = [0, 3]
 "#;
 
-pub const BASE_TOML: &str = r#"
+pub(crate) const BASE_TOML: &str = r#"
 title = "Base"
 layers = [
     { type = "conv", out = 4, kernel = 3, padding = 1 },
@@ -95,7 +95,7 @@ crop_padding = 2
 hflip = 0.5
 "#;
 
-pub const CHILD_TOML: &str = r#"
+pub(crate) const CHILD_TOML: &str = r#"
 extends = "base"
 title = "Child"
 [[edit]]
@@ -107,7 +107,7 @@ tsne = { enabled = true, perplexity = 5.0 }
 training = { optimizer = { type = "adam", lr = 0.01 } }
 "#;
 
-pub const OTHER_TOML: &str = r#"
+pub(crate) const OTHER_TOML: &str = r#"
 extends = "base"
 title = "Other"
 [augment]
@@ -115,12 +115,12 @@ vflip = 0.5
 "#;
 
 /// A project with sections `base`, `child` (two variants) and `other`.
-pub struct TinyProject {
+pub(crate) struct TinyProject {
     pub dir: tempfile::TempDir,
 }
 
 impl TinyProject {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         fs::create_dir_all(root.join("experiments")).unwrap();
@@ -132,26 +132,26 @@ impl TinyProject {
         TinyProject { dir }
     }
 
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }
 
-    pub fn path(&self, rel: &str) -> PathBuf {
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
         self.root().join(rel)
     }
 
-    pub fn write(&self, rel: &str, text: &str) {
+    pub(crate) fn write(&self, rel: &str, text: &str) {
         let p = self.path(rel);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(p, text).unwrap();
     }
 
-    pub fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         report(self.root(), args)
     }
 
     /// Runs and asserts success, returning stdout.
-    pub fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
             out.status.success(),
@@ -163,7 +163,7 @@ impl TinyProject {
     }
 
     /// Runs, asserts failure with a one-line error, and returns that line.
-    pub fn fails(&self, args: &[&str]) -> String {
+    pub(crate) fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(
@@ -181,7 +181,7 @@ impl TinyProject {
     }
 }
 
-pub fn report(root: &Path, args: &[&str]) -> Output {
+pub(crate) fn report(root: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_report"))
         .arg("--root")
         .arg(root)
@@ -192,7 +192,7 @@ pub fn report(root: &Path, args: &[&str]) -> Output {
 }
 
 /// The summary table's result column for `run`.
-pub fn result_of(table: &str, run: &str) -> String {
+pub(crate) fn result_of(table: &str, run: &str) -> String {
     table
         .lines()
         .find(|l| l.split_whitespace().next() == Some(run))

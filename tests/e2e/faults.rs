@@ -1,14 +1,12 @@
 //! Faults: a build killed at any moment, or stopped with Ctrl-C, loses at most the run
 //! in progress and ends, once rerun, with the same results as an uninterrupted build.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::TinyProject;
+use crate::fixture::{self, TinyProject};
 
 const RUNS: [&str; 4] = ["base/main", "child/sgd", "child/adam", "other/main"];
 
@@ -94,7 +92,7 @@ fn ctrl_c_stops_cleanly_and_the_next_build_finishes_the_work() {
     // Longer runs, so the signal lands during training.
     p.write(
         "experiments/report.toml",
-        &common::REPORT_TOML.replace("epochs = 3", "epochs = 30"),
+        &fixture::REPORT_TOML.replace("epochs = 3", "epochs = 30"),
     );
     let child = spawn_build(p.root());
     let pid = child.id();
@@ -121,7 +119,7 @@ fn ctrl_c_stops_cleanly_and_the_next_build_finishes_the_work() {
     for run in ["base", "child/sgd", "child/adam", "other"] {
         assert!(
             matches!(
-                common::result_of(&table, run).as_str(),
+                fixture::result_of(&table, run).as_str(),
                 "trained" | "cached"
             ),
             "{table}"

@@ -1,11 +1,9 @@
 //! End-to-end: `report build` trains, caches, retrains exactly what changed, and is
 //! deterministic on the CPU.
 
-mod common;
-
 use std::fs;
 
-use common::{TinyProject, result_of};
+use crate::fixture::{self, TinyProject, result_of};
 
 fn metrics(p: &TinyProject, run: &str) -> serde_json::Value {
     let path = p.path(&format!("out/runs/test/{run}/metrics.json"));
@@ -82,7 +80,7 @@ fn trains_caches_and_retrains_only_what_changed() {
     // Editing a section retrains it and the sections that extend it, nothing else.
     p.write(
         "experiments/child.toml",
-        &common::CHILD_TOML.replace("lr = 0.01", "lr = 0.02"),
+        &fixture::CHILD_TOML.replace("lr = 0.01", "lr = 0.02"),
     );
     let table = p.ok(&["build", "--device", "cpu"]);
     assert_eq!(result_of(&table, "child/adam"), "trained", "{table}");
@@ -91,7 +89,7 @@ fn trains_caches_and_retrains_only_what_changed() {
     }
     p.write(
         "experiments/base.toml",
-        &common::BASE_TOML.replace("seed = 7", "seed = 8"),
+        &fixture::BASE_TOML.replace("seed = 7", "seed = 8"),
     );
     let table = p.ok(&["build", "--device", "cpu"]);
     for run in ["base", "child/sgd", "child/adam", "other"] {
@@ -100,7 +98,7 @@ fn trains_caches_and_retrains_only_what_changed() {
     // Titles are presentation: changing one retrains nothing.
     p.write(
         "experiments/other.toml",
-        &common::OTHER_TOML.replace("\"Other\"", "\"Renamed\""),
+        &fixture::OTHER_TOML.replace("\"Other\"", "\"Renamed\""),
     );
     let table = p.ok(&["build", "--device", "cpu"]);
     assert_eq!(result_of(&table, "other"), "cached", "{table}");
@@ -144,7 +142,7 @@ fn memory_format_and_precision_retrain_and_learn_alike() {
     ] {
         p.write(
             "experiments/other.toml",
-            &format!("{}[training]\n{setting}\n", common::OTHER_TOML),
+            &format!("{}[training]\n{setting}\n", fixture::OTHER_TOML),
         );
         let table = p.ok(&["build", "--device", "cpu", "--only", "other"]);
         assert_eq!(result_of(&table, "other"), "trained", "{table}");
@@ -183,7 +181,7 @@ fn same_seed_same_data_gives_bit_identical_metrics_on_the_cpu() {
     // A different seed gives a different curve: the seed is really used.
     p.write(
         "experiments/base.toml",
-        &common::BASE_TOML.replace("seed = 7", "seed = 8"),
+        &fixture::BASE_TOML.replace("seed = 7", "seed = 8"),
     );
     p.ok(&["build", "--device", "cpu", "--only", "child"]);
     assert_ne!(first, learning_curve(&metrics(&p, "child/sgd")));
@@ -208,7 +206,7 @@ fn a_diverging_run_is_recorded_and_the_build_goes_on() {
         "experiments/other.toml",
         &format!(
             "{}\n[training]\noptimizer = {{ type = \"sgd\", lr = 1e38 }}\n",
-            common::OTHER_TOML
+            fixture::OTHER_TOML
         ),
     );
     let table = p.ok(&["build", "--device", "cpu"]);

@@ -3,8 +3,6 @@
 //! ignore `Range` or answer an error status. Nothing here touches the network: the
 //! built-in checksum is swapped for the test archive's with the hidden `--sha256`/`--size`.
 
-mod common;
-
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -13,7 +11,7 @@ use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{TinyProject, write_cifar_bin};
+use crate::fixture::{self, TinyProject, write_cifar_bin};
 use sha2::{Digest, Sha256};
 
 const FILES: [&str; 8] = [
@@ -365,7 +363,7 @@ fn a_clean_download_is_verified_unpacked_and_found_by_the_full_profile() {
     // The reader takes the folder as it is, and the profile finds it by itself.
     let cache = tempfile::tempdir().unwrap();
     let data = report::data::load(&s.data("cifar-10-batches-bin"), cache.path()).unwrap();
-    assert_eq!(data.classes, common::CLASSES);
+    assert_eq!(data.classes, fixture::CLASSES);
     assert_eq!((data.train.len(), data.test.len()), (100, 40));
     s.project.ok(&["list", "--profile", "full"]);
 }

@@ -2,8 +2,6 @@
 //! Markdown report and report.json, with the store's numbers, escaped text, user
 //! templates, deterministic output; `report serve` serves the site and nothing else.
 
-mod common;
-
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -12,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use common::{REPORT_TOML, TinyProject};
+use crate::fixture::{self, REPORT_TOML, TinyProject};
 
 const RUNS: [&str; 4] = ["base", "child/sgd", "child/adam", "other"];
 
@@ -224,7 +222,7 @@ fn script_in_titles_and_prose_is_escaped() {
     );
     p.write(
         "experiments/base.toml",
-        &common::BASE_TOML.replace("title = \"Base\"", &format!("title = \"Base {attack}\"")),
+        &fixture::BASE_TOML.replace("title = \"Base\"", &format!("title = \"Base {attack}\"")),
     );
     p.write(
         "experiments/prose/e.md",

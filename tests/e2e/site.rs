@@ -6,13 +6,11 @@
 //! Without Chromium, Node or `tests/browser/node_modules` the tests say SKIPPED and
 //! pass, except under CI (`CI=true`), whose `.ci/run` installs all three.
 
-mod common;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::TinyProject;
+use crate::fixture::{self, TinyProject};
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
@@ -86,7 +84,7 @@ fn the_rendered_site_works_in_a_browser() {
     );
     p.write(
         "experiments/report.toml",
-        &(common::REPORT_TOML.replacen(
+        &(fixture::REPORT_TOML.replacen(
             "default_profile",
             "references = [\"R, <https://example.org>.\"]\ndefault_profile",
             1,

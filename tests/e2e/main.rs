@@ -1,0 +1,16 @@
+//! The end-to-end tests: one test binary (so libtorch is linked once), one module per
+//! area, all driving the `report` binary on throwaway projects from `fixture`.
+//!
+//! The modules share one process and run in parallel threads: each test works in its
+//! own temporary project, and none changes the process's environment or current folder.
+
+mod fixture;
+
+mod build;
+mod check;
+mod errors;
+mod faults;
+mod fetch;
+mod figures;
+mod render;
+mod site;
