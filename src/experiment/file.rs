@@ -161,35 +161,49 @@ impl std::fmt::Display for Precision {
 pub enum OptimizerSpec {
     /// Stochastic gradient descent, with optional (Nesterov) momentum.
     Sgd {
+        /// Learning rate.
         lr: f64,
+        /// Momentum factor (0: none).
         #[serde(default)]
         momentum: f64,
+        /// L2 penalty added to the gradient.
         #[serde(default)]
         weight_decay: f64,
+        /// Nesterov momentum instead of the classical one.
         #[serde(default)]
         nesterov: bool,
     },
     /// Adam.
     Adam {
+        /// Learning rate.
         lr: f64,
+        /// Decay of the running mean of gradients (PyTorch: 0.9).
         #[serde(default = "beta1")]
         beta1: f64,
+        /// Decay of the running mean of squared gradients (PyTorch: 0.999).
         #[serde(default = "beta2")]
         beta2: f64,
+        /// Added to the denominator for stability (PyTorch: 1e-8).
         #[serde(default = "eps")]
         eps: f64,
+        /// L2 penalty added to the gradient.
         #[serde(default)]
         weight_decay: f64,
     },
     /// RMSprop.
     Rmsprop {
+        /// Learning rate.
         lr: f64,
+        /// Smoothing constant of the squared-gradient average (PyTorch: 0.99).
         #[serde(default = "alpha")]
         alpha: f64,
+        /// Added to the denominator for stability (PyTorch: 1e-8).
         #[serde(default = "eps")]
         eps: f64,
+        /// Momentum factor (0: none).
         #[serde(default)]
         momentum: f64,
+        /// L2 penalty added to the gradient.
         #[serde(default)]
         weight_decay: f64,
     },

@@ -10,50 +10,64 @@ use serde::{Deserialize, Serialize};
 pub enum LayerSpec {
     /// 2-D convolution.
     Conv {
+        /// The layer's name; by default its kind and position (`conv1`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
         /// Output channels.
         out: i64,
+        /// Kernel size (square).
         kernel: i64,
+        /// Stride (default 1).
         #[serde(default = "one")]
         stride: i64,
+        /// Zero padding on each side (default 0).
         #[serde(default)]
         padding: i64,
     },
     /// Batch normalisation over the channels of the previous layer.
     Batchnorm {
+        /// The layer's name; by default its kind and position (`conv1`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
     },
     /// Rectified linear unit.
     Relu {
+        /// The layer's name; by default its kind and position (`conv1`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
     },
     /// Max-pooling; the stride defaults to the kernel size.
     Maxpool {
+        /// The layer's name; by default its kind and position (`conv1`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
+        /// Window size (default 2).
         #[serde(default = "two")]
         kernel: i64,
+        /// Stride (default: the window size).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         stride: Option<i64>,
     },
     /// Flattens C×H×W to a vector: its output is the latent vector t-SNE plots.
     Flatten {
+        /// The layer's name; by default its kind and position (`conv1`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
     },
     /// Fully connected layer; its input size is inferred.
     Linear {
+        /// The layer's name; by default its kind and position (`conv1`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
+        /// Output features.
         out: i64,
     },
     /// Dropout with drop probability `p`.
     Dropout {
+        /// The layer's name; by default its kind and position (`conv1`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
+        /// Probability that an element is zeroed while training.
         p: f64,
     },
 }
