@@ -32,7 +32,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// Atomically produces `path` with a writer that needs a file path (libtorch's savers).
+/// Atomically produces `path` with a writer that needs a file path (the data cache).
 pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> io::Result<()>) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent)
@@ -119,6 +119,25 @@ pub fn remove_stale_temps(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_numbers_read_back_as_the_same_bits() {
+        // A KL divergence that serde_json's fast float parser read back one bit off,
+        // so a report drawn from the t-SNE cache differed from one drawn afresh.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
+        let values = [
+            1.573_765_351_934_333_3_f64,
+            0.1 + 0.2,
+            1e-300,
+            2.0f64.sqrt(),
+        ];
+        write_json(&path, &values).unwrap();
+        let back: Vec<f64> = read_json(&path).unwrap();
+        for (a, b) in values.iter().zip(&back) {
+            assert_eq!(a.to_bits(), b.to_bits(), "{a} came back as {b}");
+        }
+    }
 
     #[test]
     fn write_atomic_replaces_content_and_leaves_no_temp_files() {

@@ -9,7 +9,7 @@
 //!     spec.json     the resolved run spec
 //!     metrics.json  per-epoch metrics and the final confusion matrix
 //!     metrics.csv   the per-epoch metrics for spreadsheets and pandas
-//!     weights.ot    final weights (libtorch format, named by layer id)
+//!     weights.safetensors  final weights, named as PyTorch names them (conv1.weight)
 //!     log.txt       the training log
 //!     snapshots/labels.npy, snapshots/epoch-NNN.npy   PCA-compressed latent vectors
 //!   runs/.staging/  runs being trained; moved into place when complete
@@ -175,7 +175,7 @@ impl RunFiles {
     }
     /// Final weights.
     pub fn weights(&self) -> PathBuf {
-        self.dir.join("weights.ot")
+        self.dir.join("weights.safetensors")
     }
     /// Training log.
     pub fn log(&self) -> PathBuf {

@@ -12,8 +12,9 @@ use crate::data::Dataset;
 use crate::fsx;
 use crate::plan::{RunId, RunKey};
 
-/// Version of the record format; older records are treated as missing.
-pub const RECORD_FORMAT: u32 = 1;
+/// Version of the record format; older records are treated as missing. 2: weights in
+/// safetensors (`weights.safetensors`) rather than libtorch's archive.
+pub const RECORD_FORMAT: u32 = 2;
 
 /// One epoch's measurements.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ pub mod device;
 pub mod host;
 pub mod model;
 pub mod snapshot;
+pub mod weights;
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -230,9 +231,7 @@ pub fn train(
         take_snapshot(epoch, &net, &mut files)?;
     }
 
-    fsx::write_atomic_with(&out.weights(), |p| {
-        vs.save(p).map_err(std::io::Error::other)
-    })?;
+    fsx::write_atomic(&out.weights(), &weights::safetensors(&vs)?)?;
     files.push(out.weights());
     let metrics = Metrics {
         classes: data.classes.clone(),

@@ -37,7 +37,7 @@ fn trains_caches_and_retrains_only_what_changed() {
         "spec.json",
         "metrics.json",
         "metrics.csv",
-        "weights.ot",
+        "weights.safetensors",
         "log.txt",
         "snapshots/labels.npy",
         "snapshots/epoch-000.npy",
@@ -69,7 +69,7 @@ fn trains_caches_and_retrains_only_what_changed() {
         "training loss did not fall: {curve:?}"
     );
 
-    let weights = p.path("out/runs/test/base/main/weights.ot");
+    let weights = p.path("out/runs/test/base/main/weights.safetensors");
     let before = fs::metadata(&weights).unwrap().modified().unwrap();
     let table = p.ok(&["build", "--device", "cpu"]);
     for run in ["base", "child/sgd", "child/adam", "other"] {
@@ -248,7 +248,7 @@ fn a_damaged_run_is_detected_and_retrained() {
         3
     );
 
-    fs::remove_file(p.path("out/runs/test/base/main/weights.ot")).unwrap();
+    fs::remove_file(p.path("out/runs/test/base/main/weights.safetensors")).unwrap();
     let table = p.ok(&["build", "--device", "cpu", "--only", "base"]);
     assert_eq!(result_of(&table, "base"), "trained");
 }

@@ -120,7 +120,7 @@ fn only_rebuilds_one_section_and_leaves_the_others_files_untouched() {
         "out/site/figures/base/accuracy.png",
         "out/site/figures/other/loss.svg",
         "out/site/figures/child/sgd/tsne-panel.png",
-        "out/runs/test/base/main/weights.ot",
+        "out/runs/test/base/main/weights.safetensors",
     ];
     let before: Vec<_> = others.iter().map(|f| modified(f)).collect();
     let adam = modified("out/site/figures/child/adam/accuracy.png");
