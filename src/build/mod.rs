@@ -73,6 +73,9 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
     fsx::remove_stale_temps(&store.cache_root())?;
 
     let mut inventory = project.survey(&opts.profile, specs, |_| fingerprint.clone());
+    // The templates and the prose are the author's too: a mistake there fails now, not
+    // after hours of training.
+    crate::render::preflight(project, &inventory)?;
     let selected: Vec<RunId> = inventory
         .runs
         .iter()

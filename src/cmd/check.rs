@@ -9,6 +9,7 @@ use crate::data::IMAGE_SIZE;
 use crate::plan::RunSpec;
 use crate::plan::shape::Shape;
 use crate::project::Project;
+use crate::store::Inventory;
 use crate::train::model::Net;
 
 /// Validates the project and prints each run's parameter count and flatten size.
@@ -26,7 +27,8 @@ pub fn run(project: &Project, args: CheckArgs) -> Result<()> {
         all.push(project.runs(p, &[])?);
     }
     let default = &project.experiments.report.default_profile;
-    let shown = &all[profiles.iter().position(|p| p == default).unwrap_or(0)];
+    let shown_at = profiles.iter().position(|p| p == default).unwrap_or(0);
+    let shown = &all[shown_at];
     println!("{:<20} {:>10} {:>8}  layers", "run", "params", "flatten");
     for spec in shown {
         dry_forward(spec)?;
@@ -42,6 +44,14 @@ pub fn run(project: &Project, args: CheckArgs) -> Result<()> {
             print!("{}", layer_table(spec));
         }
     }
+    // What a build reads besides the experiments: the templates (user overrides
+    // included) and the prose, rendered once in memory as an empty store's report.
+    let blank = Inventory::blank(
+        &profiles[shown_at],
+        crate::plan::section_order(&project.experiments),
+        shown.clone(),
+    );
+    crate::render::preflight(project, &blank)?;
     let runs: Vec<String> = profiles
         .iter()
         .zip(&all)

@@ -5,6 +5,7 @@ use anyhow::Result;
 use crate::cli::FiguresArgs;
 use crate::data;
 use crate::project::{self, Project};
+use crate::store::lock::StoreLock;
 
 /// Draws the figures of the selected sections and prints where they are.
 pub fn run(project: &Project, args: FiguresArgs) -> Result<()> {
@@ -14,6 +15,8 @@ pub fn run(project: &Project, args: FiguresArgs) -> Result<()> {
     project.check_only(only, &specs)?;
     let source = project.data_source(&profile, args.selection.data.as_deref())?;
     let fingerprint = data::fingerprint(&source)?;
+    // It rewrites out/site/figures: never while a build (or another writer) is at work.
+    let _lock = StoreLock::acquire(&project.store.lock_path())?;
     let inventory = project.survey(&profile, specs, |_| fingerprint.clone());
     let analysis = crate::analyze::figures::analyze(
         &project.store,

@@ -5,10 +5,13 @@ use anyhow::Result;
 
 use crate::cli::RenderArgs;
 use crate::project::Project;
+use crate::store::lock::StoreLock;
 
 /// Renders the report and prints the page's path.
 pub fn run(project: &Project, args: RenderArgs) -> Result<()> {
     let profile = args.profile.name(project);
+    // It rewrites out/site: never while a build (or another render) writes there.
+    let _lock = StoreLock::acquire(&project.store.lock_path())?;
     let inventory = crate::render::survey_store(project, &profile)?;
     let index = crate::render::render(project, &inventory)?;
     println!("{}", index.display());

@@ -21,6 +21,15 @@ pub use report_file::ReportFile;
 /// The report-wide file's name inside `experiments/`.
 pub const REPORT_FILE: &str = "report.toml";
 
+/// The most bytes an experiment, report or prose file may hold: far above any real one
+/// (the homework's largest is 2 KB), low enough that a mistaken file (a dataset saved
+/// as `.toml`, a log pasted as prose) is refused before it is read, not rendered into a
+/// page the size of the file.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// The most characters a title (the report's, a section's, a variant's) may have.
+pub const MAX_TITLE_CHARS: usize = 200;
+
 /// Every experiment file of a project, parsed.
 #[derive(Debug, Clone)]
 pub struct Experiments {
@@ -52,6 +61,7 @@ impl Experiments {
             );
         }
         let report: ReportFile = parse_file(&report_path)?;
+        check_title(&report_path, "title", Some(&report.title))?;
         let mut sections = BTreeMap::new();
         let entries =
             fs::read_dir(dir).with_context(|| format!("{}: cannot read folder", dir.display()))?;
@@ -69,6 +79,14 @@ impl Experiments {
                 .into_owned();
             check_name(&name).with_context(|| format!("{}", path.display()))?;
             let value: ExperimentFile = parse_file(&path)?;
+            check_title(&path, "title", value.title.as_ref())?;
+            for (variant, v) in &value.variants {
+                check_title(
+                    &path,
+                    &format!("[variants.{variant}] title"),
+                    v.title.as_ref(),
+                )?;
+            }
             sections.insert(name, Source { path, value });
         }
         if sections.is_empty() {
@@ -102,10 +120,49 @@ pub fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// A title longer than [`MAX_TITLE_CHARS`] is an error naming the file and the key.
+fn check_title(path: &Path, key: &str, title: Option<&String>) -> Result<()> {
+    let n = title.map_or(0, |t| t.chars().count());
+    if n > MAX_TITLE_CHARS {
+        bail!(
+            "{}: {key} has {n} characters; titles are limited to {MAX_TITLE_CHARS}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Reads a text file of the project (`what` says which, for the message): one clear
+/// line for a missing file, a folder, a file over [`MAX_FILE_BYTES`] or bytes that are
+/// not UTF-8.
+pub fn read_text(path: &Path, what: &str) -> Result<String> {
+    let meta =
+        fs::metadata(path).with_context(|| format!("{}: cannot read {what}", path.display()))?;
+    if meta.is_dir() {
+        bail!("{}: is a folder, not {what}", path.display());
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        bail!(
+            "{}: {} bytes; {what} is limited to {} MiB",
+            path.display(),
+            meta.len(),
+            MAX_FILE_BYTES >> 20
+        );
+    }
+    let bytes =
+        fs::read(path).with_context(|| format!("{}: cannot read {what}", path.display()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: {what} is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
 /// Parses a TOML file into `T`, with `path:line:column: message` errors on one line.
 pub fn parse_file<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    let text =
-        fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let text = read_text(path, "an experiment file")?;
     parse_str(&text, path)
 }
 

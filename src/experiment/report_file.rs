@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 
 /// The report's front matter, prose and profiles.
 #[derive(Debug, Clone, Deserialize)]
@@ -43,12 +44,13 @@ pub struct ProseFiles {
     pub notes: Option<PathBuf>,
 }
 
-/// A profile: which data, how many epochs, which snapshot epochs.
+/// A profile: which data, how many epochs, which snapshot epochs. Its values are checked
+/// as `report.toml` is read, so a bad one is blamed on that file's line and column, not
+/// on every experiment the profile applies to.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "ProfileTable")]
 pub struct ProfileFile {
     /// What the profile is for, one line.
-    #[serde(default)]
     pub description: String,
     /// Data source, relative to the project root (overridden by `--data`).
     pub data: PathBuf,
@@ -60,4 +62,62 @@ pub struct ProfileFile {
     pub memory_format: Option<crate::experiment::file::MemoryFormat>,
     /// Arithmetic for every run of the profile (see `[training] precision`).
     pub precision: Option<crate::experiment::file::Precision>,
+}
+
+/// A profile table as written, before its values are checked together.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileTable {
+    #[serde(default)]
+    description: String,
+    data: PathBuf,
+    #[serde(default, deserialize_with = "positive_epochs")]
+    epochs: Option<i64>,
+    #[serde(default, deserialize_with = "snapshot_epochs")]
+    tsne_epochs: Option<Vec<i64>>,
+    memory_format: Option<crate::experiment::file::MemoryFormat>,
+    precision: Option<crate::experiment::file::Precision>,
+}
+
+impl TryFrom<ProfileTable> for ProfileFile {
+    type Error = String;
+    fn try_from(t: ProfileTable) -> Result<Self, String> {
+        if let (Some(epochs), Some(snapshots)) = (t.epochs, &t.tsne_epochs)
+            && let Some(bad) = snapshots.iter().find(|e| **e > epochs)
+        {
+            return Err(format!(
+                "tsne_epochs: epoch {bad} is outside 0..={epochs} (the profile has {epochs} epochs)"
+            ));
+        }
+        Ok(ProfileFile {
+            description: t.description,
+            data: t.data,
+            epochs: t.epochs,
+            tsne_epochs: t.tsne_epochs,
+            memory_format: t.memory_format,
+            precision: t.precision,
+        })
+    }
+}
+
+/// `epochs`, which must be positive.
+fn positive_epochs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let epochs = Option::<i64>::deserialize(d)?;
+    match epochs {
+        Some(n) if n <= 0 => Err(D::Error::custom(format!(
+            "epochs must be positive, got {n}"
+        ))),
+        _ => Ok(epochs),
+    }
+}
+
+/// `tsne_epochs`, none negative (0 is before training).
+fn snapshot_epochs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::Error> {
+    let epochs = Option::<Vec<i64>>::deserialize(d)?;
+    if let Some(bad) = epochs.iter().flatten().find(|e| **e < 0) {
+        return Err(D::Error::custom(format!(
+            "tsne_epochs: epoch {bad} is negative (0 is before training)"
+        )));
+    }
+    Ok(epochs)
 }

@@ -49,6 +49,17 @@ pub fn render(project: &Project, inventory: &Inventory) -> Result<PathBuf> {
     Ok(index)
 }
 
+/// Loads the templates (user overrides included) and the prose and renders both outputs
+/// in memory, writing nothing: whatever of the author's a render would fail on, `check`
+/// and `build` fail on before any training.
+pub fn preflight(project: &Project, inventory: &Inventory) -> Result<()> {
+    let templates = templates::Templates::load(&project.root)?;
+    let ctx = context::assemble(project, inventory)?;
+    templates.render(PAGE_TEMPLATE, &ctx)?;
+    templates.render(MARKDOWN_TEMPLATE, &ctx)?;
+    Ok(())
+}
+
 /// The runs of `profile` as the store holds them, for a render without a build: each
 /// run's key is computed with the data fingerprint of the last build of this profile
 /// (`build.json`); without one, with the fingerprint the run itself recorded, which

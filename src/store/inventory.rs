@@ -97,6 +97,24 @@ impl Inventory {
         }
     }
 
+    /// Every run as missing, without looking at the store: what a report of an empty
+    /// store shows (`report check` renders it to test the templates and the prose).
+    pub fn blank(profile: &str, sections: Vec<String>, specs: Vec<RunSpec>) -> Inventory {
+        let runs = specs
+            .into_iter()
+            .map(|spec| PlannedRun {
+                key: RunKey(String::new()),
+                spec,
+                state: RunState::Missing,
+            })
+            .collect();
+        Inventory {
+            profile: profile.to_owned(),
+            sections,
+            runs,
+        }
+    }
+
     /// Looks again at the runs in `ids` (after training them).
     pub fn refresh(&mut self, store: &Store, ids: &[RunId]) {
         for run in self.runs.iter_mut().filter(|r| ids.contains(&r.spec.id)) {

@@ -12,5 +12,6 @@ mod errors;
 mod faults;
 mod fetch;
 mod figures;
+mod hostile;
 mod render;
 mod site;

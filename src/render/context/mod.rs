@@ -17,7 +17,7 @@ mod runs;
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::Utc;
 
 use crate::analyze::Analysis;
@@ -88,14 +88,11 @@ pub fn assemble(project: &Project, inventory: &Inventory) -> Result<ReportContex
     let dir = &project.experiments.dir;
     let read_prose = |key: &str, path: &Option<PathBuf>| -> Result<Option<Prose>> {
         let Some(rel) = path else { return Ok(None) };
-        let path = dir.join(rel);
-        let text = std::fs::read_to_string(&path).with_context(|| {
-            format!(
-                "{}: cannot read the prose file named by [prose] {key} in {}",
-                path.display(),
-                dir.join(crate::experiment::REPORT_FILE).display()
-            )
-        })?;
+        let what = format!(
+            "the prose file named by [prose] {key} in {}",
+            dir.join(crate::experiment::REPORT_FILE).display()
+        );
+        let text = crate::experiment::read_text(&dir.join(rel), &what)?;
         Ok(Some(Prose::block(&text)))
     };
     let prose = ProseSet {
