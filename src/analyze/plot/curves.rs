@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::canvas::{Chart, Drawn, draw};
-use super::style::{self, INK, Key, MUTED, Marker, Scale, TAB10};
+use super::style::{self, INK, Key, MUTED, Marker, SERIES, Scale, TAB10};
 use crate::store::Metrics;
 
 /// Train is blue and test orange in every per-run plot, so readers learn it once.
@@ -151,8 +151,8 @@ impl Curves {
             .enumerate()
             .map(|(i, (label, points))| Line {
                 label: label.clone(),
-                color: TAB10[i % TAB10.len()],
-                marker: Marker::nth(i + i / TAB10.len()),
+                color: SERIES[i % SERIES.len()],
+                marker: Marker::nth(i + i / SERIES.len()),
                 points: points.clone(),
             })
             .collect();
@@ -661,7 +661,7 @@ mod tests {
 
     #[test]
     fn overlay_draws_every_series_in_its_own_colour_with_a_legend() {
-        let series: Vec<(String, Vec<(i64, f64)>)> = (0..11)
+        let series: Vec<(String, Vec<(i64, f64)>)> = (0..13)
             .map(|i| {
                 (
                     format!("Model {}", i + 1),
@@ -673,12 +673,18 @@ mod tests {
             .collect();
         let d = overlay("Every model", &series, "Test accuracy (%)", (0.0, 80.0)).unwrap();
         let c = Curves::overlay("Every model", &series, "Test accuracy (%)", (0.0, 80.0));
-        for (line, (_, points)) in c.lines.iter().zip(&series).take(10) {
+        for (line, (_, points)) in c.lines.iter().zip(&series).take(12) {
             assert_line_matches(&c, &d.svg, line.color, points);
         }
+        // Twelve runs, twelve colours (the homework has eleven).
+        let mut colours: Vec<_> = c.lines[..12].iter().map(|l| l.color).collect();
+        colours.dedup();
+        colours.sort_by_key(|c| (c.0, c.1, c.2));
+        colours.dedup();
+        assert_eq!(colours.len(), 12);
         // Runs past the palette reuse a colour but never a colour and shape together.
-        assert_eq!(c.lines[10].color, c.lines[0].color);
-        assert_ne!(c.lines[10].marker, c.lines[0].marker);
+        assert_eq!(c.lines[12].color, c.lines[0].color);
+        assert_ne!(c.lines[12].marker, c.lines[0].marker);
         let texts = svg_texts(&d.svg);
         for (name, _) in &series {
             assert!(texts.iter().any(|t| &t.2 == name), "no legend entry {name}");

@@ -69,6 +69,24 @@ pub const TAB10: [RGBColor; 10] = [
     RGBColor(0x17, 0xBE, 0xCF),
 ];
 
+/// Colours of the runs in an overlay: tab10, then near-black and Dark2's ochre, so that
+/// the homework's eleven runs (and a twelfth) each have a hue of their own; a thirteenth
+/// repeats a colour with another point shape.
+pub const SERIES: [RGBColor; 12] = [
+    TAB10[0],
+    TAB10[1],
+    TAB10[2],
+    TAB10[3],
+    TAB10[4],
+    TAB10[5],
+    TAB10[6],
+    TAB10[7],
+    TAB10[8],
+    TAB10[9],
+    RGBColor(0x1A, 0x1A, 0x1A),
+    RGBColor(0xA6, 0x76, 0x1D),
+];
+
 /// The colour of class `label`; labels past the palette share a neutral grey rather
 /// than repeating a class's colour.
 pub fn class_color(label: usize) -> RGBColor {
