@@ -10,6 +10,7 @@
 //!     metrics.json  per-epoch metrics and the final confusion matrix
 //!     metrics.csv   the per-epoch metrics for spreadsheets and pandas
 //!     weights.safetensors  final weights, named as PyTorch names them (conv1.weight)
+//!     model.py      the network as a torch.nn.Module, with its input normalisation
 //!     log.txt       the training log
 //!     snapshots/labels.npy, snapshots/epoch-NNN.npy   PCA-compressed latent vectors
 //!   runs/.staging/  runs being trained; moved into place when complete
@@ -176,6 +177,10 @@ impl RunFiles {
     /// Final weights.
     pub fn weights(&self) -> PathBuf {
         self.dir.join("weights.safetensors")
+    }
+    /// The network as PyTorch code (`model.load()` reads the weights beside it).
+    pub fn model_py(&self) -> PathBuf {
+        self.dir.join("model.py")
     }
     /// Training log.
     pub fn log(&self) -> PathBuf {

@@ -8,6 +8,7 @@ pub mod augment;
 pub mod device;
 pub mod host;
 pub mod model;
+pub mod pytorch;
 pub mod snapshot;
 pub mod weights;
 
@@ -233,6 +234,9 @@ pub fn train(
 
     fsx::write_atomic(&out.weights(), &weights::safetensors(&vs)?)?;
     files.push(out.weights());
+    let model_py = pytorch::model_py(spec, input, &data.classes);
+    fsx::write_atomic(&out.model_py(), model_py.as_bytes())?;
+    files.push(out.model_py());
     let metrics = Metrics {
         classes: data.classes.clone(),
         epochs,

@@ -13,5 +13,6 @@ mod faults;
 mod fetch;
 mod figures;
 mod hostile;
+mod pytorch;
 mod render;
 mod site;

@@ -1,0 +1,179 @@
+//! End-to-end: every trained run loads in PyTorch through its own `model.py` and, on the
+//! test set, gives the predictions `report` recorded for it.
+//!
+//! The check runs `pytorch_check.py` with the Python that has torch (what
+//! `scripts/torch-python` prints); without one the test says SKIPPED, except under CI.
+//!
+//! Tolerance: the confusion matrix (so the accuracy too) must be equal, count for count,
+//! and the mean test loss equal to 1e-6 relative. Both sides run the same aten ops in
+//! the same order on the CPU, in the run's precision and with its thread count, so they
+//! compute the same floats; the loss's margin is only for kernels that split a sum by
+//! some other measure than the thread count (in every run so far the difference was 0).
+//! A wrong module name fails `load_state_dict(strict=True)`; a wrong normalisation or
+//! layer order moves the loss by far more than 1e-6 (STD rounded to 0.25 moved
+//! model-3's by 1 %), and predictions with it.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use crate::fixture::TinyProject;
+
+/// A section that reaches every kind of layer and setting `model.py` spells: a strided
+/// conv, batch norm on images and on vectors, a pool whose stride is not its window,
+/// dropout, two linear layers, ids that are not Python names (`conv-a`, `class`), a
+/// normalisation other than the identity, both memory formats and both precisions.
+const DEEP_TOML: &str = r#"
+title = "Deep"
+layers = [
+    { type = "conv", id = "conv-a", out = 5, kernel = 3, stride = 2, padding = 1 },
+    { type = "batchnorm" },
+    { type = "relu" },
+    { type = "maxpool", kernel = 3, stride = 2 },
+    { type = "conv", out = 6, kernel = 3 },
+    { type = "relu" },
+    { type = "flatten" },
+    { type = "dropout", p = 0.3 },
+    { type = "linear", id = "class", out = 12 },
+    { type = "batchnorm" },
+    { type = "relu" },
+    { type = "linear", out = 10 },
+]
+
+[training]
+batch_size = 16
+seed = 11
+optimizer = { type = "adam", lr = 0.005 }
+memory_format = "contiguous"
+
+[normalize]
+mean = [0.3, 0.45, 0.6]
+std = [0.2, 0.25, 0.3]
+
+[variants.fp32]
+title = "fp32, contiguous"
+
+[variants.bf16]
+title = "bf16, channels-last"
+training = { precision = "bf16", memory_format = "channels_last" }
+"#;
+
+/// The Python with torch, or why there is none.
+fn torch_python() -> Result<String, String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/torch-python");
+    let out = Command::new(&script)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "scripts/torch-python failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+#[test]
+fn every_run_loads_in_pytorch_and_predicts_what_report_recorded() {
+    let python = match torch_python() {
+        Ok(python) => python,
+        Err(why) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("the PyTorch check must run in CI, but {why}")
+        }
+        Err(why) => {
+            let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
+            return;
+        }
+    };
+    let p = TinyProject::new();
+    p.write("experiments/deep.toml", DEEP_TOML);
+    p.ok(&["build", "--device", "cpu"]);
+
+    // run.json digests model.py like every other file of the run.
+    let record: serde_json::Value =
+        serde_json::from_slice(&fs::read(p.path("out/runs/test/deep/fp32/run.json")).unwrap())
+            .unwrap();
+    assert!(
+        record["files"]["model.py"].is_object(),
+        "{}",
+        record["files"]
+    );
+    let text = fs::read_to_string(p.path("out/runs/test/deep/fp32/model.py")).unwrap();
+    for line in [
+        "self.add_module(\"conv-a\", nn.Conv2d(3, 5, kernel_size=3, stride=2, padding=1))",
+        "MEAN = (0.3, 0.45, 0.6)",
+        "MEMORY_FORMAT = torch.contiguous_format",
+    ] {
+        assert!(text.contains(line), "no {line:?} in:\n{text}");
+    }
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/pytorch_check.py");
+    let out = Command::new(&python)
+        .arg(&script)
+        .arg(p.path("out/runs/test"))
+        .arg(p.path("data/tiny/test_batch.bin"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{python} {} failed:\n{stdout}\n{}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut seen = Vec::new();
+    for line in stdout.lines() {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        let run = r["run"].as_str().unwrap().to_owned();
+        if r["state"] == "diverged" {
+            let _ = writeln!(std::io::stderr(), "{run}: diverged, not compared");
+            seen.push(run);
+            continue;
+        }
+        let (torch, report) = (&r["pytorch"], &r["report"]);
+        assert_eq!(
+            torch["confusion"], report["confusion"],
+            "{run}: PyTorch's confusion matrix differs"
+        );
+        assert_eq!(torch["accuracy"], report["accuracy"], "{run}: accuracy");
+        let (a, b) = (
+            torch["loss"].as_f64().unwrap(),
+            report["loss"].as_f64().unwrap(),
+        );
+        let relative = (a - b).abs() / b.abs();
+        assert!(
+            relative <= 1e-6,
+            "{run}: PyTorch's test loss {a} against report's {b}"
+        );
+        let spec: serde_json::Value = serde_json::from_slice(
+            &fs::read(p.path(&format!("out/runs/test/{run}/spec.json"))).unwrap(),
+        )
+        .unwrap();
+        let flatten = spec["shapes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["op"]["type"] == "flatten")
+            .unwrap();
+        assert_eq!(torch["latent_dim"], flatten["output"], "{run}: latent size");
+        let _ = writeln!(
+            std::io::stderr(),
+            "{run}: accuracy {} in both, confusion matrices equal, test loss {a} against {b}",
+            report["accuracy"]
+        );
+        seen.push(run);
+    }
+    assert_eq!(
+        seen,
+        [
+            "base/main",
+            "child/adam",
+            "child/sgd",
+            "deep/bf16",
+            "deep/fp32",
+            "other/main"
+        ],
+        "every run is checked"
+    );
+}
