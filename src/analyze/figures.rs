@@ -20,6 +20,7 @@ use crate::plan::{RunKey, RunSpec};
 use crate::store::npy::{self, MatrixF32};
 use crate::store::record::{self, RunRecord};
 use crate::store::{Inventory, Metrics, RunState, Store};
+use crate::text;
 
 /// Neighbours used for the k-NN accuracy of embeddings and latent spaces.
 const KNN_K: usize = 10;
@@ -273,10 +274,10 @@ fn draw_run(store: &Store, run: &StoredRun<'_>, y_range: (f64, f64)) -> Result<R
         )?;
         let fig_title = format!("t-SNE of {title}, Epoch {}", snap.epoch);
         let subtitle = format!(
-            "10-NN accuracy: 2-D {:.1} %, latent (PCA {}) {:.1} % · KL {:.2} · perplexity {}, {} iterations",
-            100.0 * result.stats.knn_embedding,
+            "10-NN accuracy: 2-D {}, latent (PCA {}) {} · KL {:.2} · perplexity {}, {} iterations",
+            text::percent(result.stats.knn_embedding, 1),
             run.spec.train.snapshot_pca,
-            100.0 * result.stats.knn_latent,
+            text::percent(result.stats.knn_latent, 1),
             result.stats.kl_divergence,
             result.stats.perplexity,
             result.stats.iterations
