@@ -1,10 +1,12 @@
 //! Stage 5, the report: the store, the figure manifest and the author's prose → the
-//! static site `out/site/` (index.html, style.css, report.json) and `out/report.md`.
+//! static site `out/site/` (index.html, style.css, report.json with its JSON Schema,
+//! copies of the shown runs' metrics files under `data/`) and `out/report.md`.
 //!
 //! Nothing here trains or draws: it reads what the earlier stages left, builds one
 //! [`context::ReportContext`] and fills the templates with it. Every output is written
 //! with [`fsx::write_if_changed`], so a render that changed nothing touches nothing.
 
+pub mod anchors;
 pub mod context;
 pub mod markdown;
 pub mod serve;
@@ -14,16 +16,21 @@ mod testutil;
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::fsx;
+use crate::plan::RunId;
 use crate::project::Project;
-use crate::store::{Inventory, RunRecord};
+use crate::store::{Inventory, RunRecord, Store};
 
 /// The HTML page's template.
 pub const PAGE_TEMPLATE: &str = "report.html";
 /// The Markdown report's template.
 pub const MARKDOWN_TEMPLATE: &str = "report.md";
+
+/// The JSON Schema (draft 2020-12) of `report.json`, written beside it. Built in, not a
+/// template: it describes what this program writes, so a project cannot replace it.
+pub const REPORT_JSON_SCHEMA: &str = include_str!("../../report.schema.json");
 
 /// Renders the report of the surveyed runs; returns the path of `index.html`.
 /// Warnings (runs not trained yet, no build.json…) go to stderr and into the page.
@@ -31,10 +38,14 @@ pub fn render(project: &Project, inventory: &Inventory) -> Result<PathBuf> {
     let templates = templates::Templates::load(&project.root)?;
     let ctx = context::assemble(project, inventory)?;
     let html = templates.render(PAGE_TEMPLATE, &ctx)?;
-    let markdown = tidy_markdown(&templates.render(MARKDOWN_TEMPLATE, &ctx)?);
+    let markdown = tidy_markdown(&anchors::resolve(
+        &templates.render(MARKDOWN_TEMPLATE, &ctx)?,
+    ));
     let store = &project.store;
+    copy_run_metrics(store, &ctx)?;
     let mut json = serde_json::to_vec_pretty(&ctx)?;
     json.push(b'\n');
+    fsx::write_if_changed(&store.report_schema(), REPORT_JSON_SCHEMA.as_bytes())?;
     fsx::write_if_changed(&store.report_json(), &json)?;
     fsx::write_if_changed(
         &store.site_file(templates::STYLE),
@@ -47,6 +58,31 @@ pub fn render(project: &Project, inventory: &Inventory) -> Result<PathBuf> {
         eprintln!("warning: {w}");
     }
     Ok(index)
+}
+
+/// Copies the metrics files of every run the context shows numbers for from the run
+/// store to where the page and `report.json` link them, byte for byte (the survey has
+/// checked them against their digests).
+fn copy_run_metrics(store: &Store, ctx: &context::ReportContext) -> Result<()> {
+    for run in ctx.sections.iter().flat_map(|s| &s.runs) {
+        let Some(m) = &run.metrics else { continue };
+        let id = RunId {
+            section: run.section.clone(),
+            variant: run.variant.clone(),
+        };
+        let files = store.run(&ctx.profile.name, &id);
+        let copies = [
+            (files.metrics_json(), Some(&m.json)),
+            (files.metrics_csv(), m.csv.as_ref()),
+        ];
+        for (from, to) in copies {
+            let Some(to) = to else { continue };
+            let bytes =
+                std::fs::read(&from).with_context(|| format!("cannot read {}", from.display()))?;
+            fsx::write_if_changed(&store.site().join(to), &bytes)?;
+        }
+    }
+    Ok(())
 }
 
 /// Loads the templates (user overrides included) and the prose and renders both outputs
@@ -139,7 +175,13 @@ mod tests {
             ),
             "{md}"
         );
-        assert!(md.contains("*Figure 4: Title of base-confusion*"), "{md}");
+        // The caption is a plain paragraph (an emphasised one reads as a heading to
+        // markdownlint), and the image's link target is the heading above it.
+        assert!(
+            md.contains("\n\nFigure 4: Title of base-confusion\n"),
+            "{md}"
+        );
+        assert!(!md.contains("*Figure") && !md.contains("<a id"), "{md}");
         let links = site_links(&md);
         let images: Vec<&String> = links.iter().filter(|l| l.ends_with(".png")).collect();
         assert_eq!(
@@ -175,6 +217,159 @@ mod tests {
         let json: ReportContextCheck =
             serde_json::from_slice(&std::fs::read(p.store.report_json()).unwrap()).unwrap();
         assert_eq!(json.sections.len(), 4);
+    }
+
+    /// A change that makes a part of `report.json` wrong.
+    type Spoil = fn(&mut serde_json::Value);
+
+    /// The schema's complaints about `report.json`, one line each.
+    fn schema_errors(json: &serde_json::Value) -> Vec<String> {
+        let schema: serde_json::Value = serde_json::from_str(REPORT_JSON_SCHEMA).unwrap();
+        let validator = jsonschema::draft202012::new(&schema).unwrap();
+        validator
+            .iter_errors(json)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect()
+    }
+
+    fn report_json(p: &Project) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p.store.report_json()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_site_holds_the_schema_and_the_shown_runs_metrics_files() {
+        let (_d, p) = stored();
+        store_figures(&p);
+        let id = |run: &str| spec(&p, run).id;
+        let sgd = p.store.run("p", &id("child/sgd"));
+        std::fs::write(sgd.metrics_csv(), "epoch,train_loss\n1,1\n").unwrap();
+        let index = render(&p, &survey_store(&p, "p").unwrap()).unwrap();
+        let site = p.store.site();
+        assert_eq!(
+            std::fs::read_to_string(p.store.report_schema()).unwrap(),
+            REPORT_JSON_SCHEMA
+        );
+        // Byte-for-byte copies, only of the runs the report has numbers for.
+        for (from, to) in [
+            (sgd.metrics_json(), "data/child/sgd/metrics.json"),
+            (sgd.metrics_csv(), "data/child/sgd/metrics.csv"),
+            (
+                p.store.run("p", &id("results")).metrics_json(),
+                "data/results/main/metrics.json",
+            ),
+        ] {
+            assert_eq!(
+                std::fs::read(from).unwrap(),
+                std::fs::read(site.join(to)).unwrap()
+            );
+        }
+        assert!(
+            !site.join("data/base/main/metrics.csv").exists(),
+            "no csv in the store"
+        );
+        assert!(!site.join("data/grand/adam").exists(), "not trained");
+        let html = std::fs::read_to_string(&index).unwrap();
+        assert!(
+            html.contains(r#"<a href="data/child/sgd/metrics.json">metrics.json</a> (with the confusion matrix), <a href="data/child/sgd/metrics.csv">metrics.csv</a>."#),
+            "{html}"
+        );
+        assert!(html.contains(r#"<a href="data/results/main/metrics.json">"#));
+        let md = std::fs::read_to_string(p.store.markdown()).unwrap();
+        assert!(
+            md.contains("[metrics.json](site/data/child/sgd/metrics.json) (with the confusion matrix), [metrics.csv](site/data/child/sgd/metrics.csv)."),
+            "{md}"
+        );
+        // Every relative link of the page names a file of the site.
+        for link in html
+            .split("href=\"")
+            .skip(1)
+            .map(|r| &r[..r.find('"').unwrap()])
+        {
+            if !link.starts_with('#') && !link.contains(':') {
+                assert!(site.join(link).is_file(), "{link} does not exist");
+            }
+        }
+        let json = report_json(&p);
+        assert_eq!(json["$schema"], Store::REPORT_SCHEMA);
+        let errors = schema_errors(&json);
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+
+    #[test]
+    fn the_schema_accepts_every_state_of_a_run_and_refuses_mistakes() {
+        // Untrained, stale, diverged, complete; with and without figures and build.json.
+        let (_d, p) = project();
+        render(&p, &survey_store(&p, "p").unwrap()).unwrap();
+        let errors = schema_errors(&report_json(&p));
+        assert!(errors.is_empty(), "nothing trained: {errors:#?}");
+        let (_d, p) = stored();
+        store_run_with(
+            &p,
+            &spec(&p, "grand/adam"),
+            &[(0.9, 0.9)],
+            crate::store::RunStatus::Complete,
+            "other",
+        );
+        store_figures(&p);
+        render(&p, &survey_store(&p, "p").unwrap()).unwrap();
+        let json = report_json(&p);
+        let states: Vec<&str> = json["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["runs"].as_array().unwrap())
+            .map(|r| r["state"].as_str().unwrap())
+            .collect();
+        for state in ["complete", "diverged", "stale"] {
+            assert!(states.contains(&state), "{states:?}");
+        }
+        let errors = schema_errors(&json);
+        assert!(errors.is_empty(), "{errors:#?}");
+        // A number as a string, a field gone, a field too many, a state unheard of.
+        let run = "/sections/0/runs/0";
+        let mistakes: [(&str, Spoil); 4] = [
+            ("/result/train_loss_value", |v| *v = "1.0000".into()),
+            ("/metrics/epochs/0", |v| {
+                v.as_object_mut().unwrap().remove("test_accuracy");
+            }),
+            ("/metrics/confusion", |v| {
+                v.as_object_mut().unwrap().insert("extra".into(), 1.into());
+            }),
+            ("/state", |v| *v = "finished".into()),
+        ];
+        for (path, spoil) in mistakes {
+            let mut bad = json.clone();
+            spoil(bad.pointer_mut(&format!("{run}{path}")).unwrap());
+            // Reported where the mistake is, not at a field around it.
+            let spoilt = format!("{run}{path}: ");
+            let errors = schema_errors(&bad);
+            assert!(
+                !errors.is_empty() && errors.iter().all(|e| e.starts_with(&spoilt)),
+                "{path}: {errors:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn figures_below_the_first_screen_load_lazily() {
+        let (_d, p) = stored();
+        store_figures(&p);
+        let index = render(&p, &survey_store(&p, "p").unwrap()).unwrap();
+        let html = std::fs::read_to_string(&index).unwrap();
+        let imgs: Vec<&str> = html
+            .split("<img ")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('>').unwrap()])
+            .collect();
+        assert!(imgs.len() >= 3, "{imgs:?}");
+        assert!(
+            imgs[0].contains("Figure 1:") && !imgs[0].contains("loading="),
+            "Figure 1 is on the first screen: {}",
+            imgs[0]
+        );
+        for img in &imgs[1..] {
+            assert!(img.contains(r#"loading="lazy""#), "{img}");
+        }
     }
 
     #[test]

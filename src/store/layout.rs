@@ -17,6 +17,8 @@
 //!   cache/tsne/<hash>.csv          t-SNE coordinates by snapshot and settings
 //!   site/                          the publishable static site
 //!     index.html, style.css, report.json
+//!     report.schema.json           the JSON Schema of report.json
+//!     data/<section>/<variant>/metrics.{json,csv}   copies of the shown runs' metrics
 //!     figures/figures.json         the figure manifest the renderer reads
 //!     figures/<section>/architecture.{svg,png}
 //!     figures/<section>/variants.{svg,png}
@@ -38,6 +40,10 @@ pub struct Store {
 }
 
 impl Store {
+    /// The JSON Schema of `report.json`: its name in the site, beside `report.json`, and
+    /// so also the relative reference `report.json`'s `$schema` holds.
+    pub const REPORT_SCHEMA: &'static str = "report.schema.json";
+
     /// The store in `out`; nothing is created until something is written.
     pub fn new(out: &Path) -> Self {
         Store {
@@ -108,6 +114,22 @@ impl Store {
     /// The report context as JSON, for other tools.
     pub fn report_json(&self) -> PathBuf {
         self.site().join("report.json")
+    }
+
+    /// The JSON Schema of `report.json`, beside it.
+    pub fn report_schema(&self) -> PathBuf {
+        self.site().join(Self::REPORT_SCHEMA)
+    }
+
+    /// The site's copy of a run's file (`metrics.json`, `metrics.csv`: `file` is its
+    /// path in the run folder), relative to the site folder:
+    /// `data/<section>/<variant>/<file name>`.
+    pub fn site_run_copy(id: &RunId, file: &Path) -> String {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        format!("data/{}/{}/{name}", id.section, id.variant)
     }
 
     /// A file at the top of the site (the stylesheet, named by its template).

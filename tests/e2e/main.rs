@@ -13,6 +13,8 @@ mod faults;
 mod fetch;
 mod figures;
 mod hostile;
+mod markdown;
 mod pytorch;
 mod render;
+mod schema;
 mod site;

@@ -12,12 +12,13 @@ use std::time::{Duration, SystemTime};
 
 use crate::fixture::{self, REPORT_TOML, TinyProject};
 
-const RUNS: [&str; 4] = ["base", "child/sgd", "child/adam", "other"];
+/// The tiny project's runs, in report order.
+pub(crate) const RUNS: [&str; 4] = ["base", "child/sgd", "child/adam", "other"];
 
 /// One tiny project built once (in the target folder, replaced on each run of these
 /// tests); each test gets a fresh project with a copy of its `out/`: run keys depend
-/// on specs and data only, so the copies are cached runs.
-fn built() -> TinyProject {
+/// on specs and data only, so the copies are cached runs. `schema` uses it too.
+pub(crate) fn built() -> TinyProject {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let base = BUILT.get_or_init(|| {
         let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("render-tiny-project");
@@ -291,6 +292,9 @@ fn rendering_twice_gives_identical_files_and_keeps_their_mtimes() {
         "out/site/index.html",
         "out/site/style.css",
         "out/site/report.json",
+        "out/site/report.schema.json",
+        "out/site/data/base/main/metrics.json",
+        "out/site/data/child/sgd/metrics.csv",
         "out/report.md",
     ];
     let snapshot = || -> Vec<(Vec<u8>, SystemTime)> {

@@ -9,10 +9,12 @@
 //! - `runs`: stored runs → model sections, results rows and the t-SNE section.
 //! - `numbering`: figure numbers and anchors in page order.
 //! - `appendix`: the reproducibility appendix.
+//! - `prose`: the author's prose, with its live numbers evaluated over the context.
 
 mod appendix;
 mod model;
 mod numbering;
+mod prose;
 mod runs;
 
 use std::path::PathBuf;
@@ -42,7 +44,11 @@ pub fn assemble(project: &Project, inventory: &Inventory) -> Result<ReportContex
     let mut warnings = Vec::new();
 
     let build_info = read_build_info(store, profile, &mut warnings);
-    let loaded: Vec<Loaded<'_>> = inventory.runs.iter().map(Loaded::of).collect();
+    let loaded: Vec<Loaded<'_>> = inventory
+        .runs
+        .iter()
+        .map(|r| Loaded::of(r, store.run(profile, &r.spec.id)))
+        .collect();
     let not_trained: Vec<String> = loaded
         .iter()
         .filter(|l| !l.present())
@@ -85,21 +91,6 @@ pub fn assemble(project: &Project, inventory: &Inventory) -> Result<ReportContex
         .filter_map(|name| runs.section(name, best, &mut figures))
         .collect();
 
-    let dir = &project.experiments.dir;
-    let read_prose = |key: &str, path: &Option<PathBuf>| -> Result<Option<Prose>> {
-        let Some(rel) = path else { return Ok(None) };
-        let what = format!(
-            "the prose file named by [prose] {key} in {}",
-            dir.join(crate::experiment::REPORT_FILE).display()
-        );
-        let text = crate::experiment::read_text(&dir.join(rel), &what)?;
-        Ok(Some(Prose::block(&text)))
-    };
-    let prose = ProseSet {
-        explanations: read_prose("explanations", &report.prose.explanations)?,
-        tsne: read_prose("tsne", &report.prose.tsne)?,
-        notes: read_prose("notes", &report.prose.notes)?,
-    };
     let references = report
         .references
         .iter()
@@ -124,7 +115,8 @@ pub fn assemble(project: &Project, inventory: &Inventory) -> Result<ReportContex
     });
     let reproducibility = reproducibility(&runs, build_info.as_ref());
 
-    Ok(ReportContext {
+    let mut ctx = ReportContext {
+        schema: Store::REPORT_SCHEMA.to_owned(),
         format: CONTEXT_FORMAT,
         generator: format!("report {}", env!("CARGO_PKG_VERSION")),
         title: report.title.clone(),
@@ -140,7 +132,7 @@ pub fn assemble(project: &Project, inventory: &Inventory) -> Result<ReportContex
             test_images: data_counts.map(|d| d.1),
             summary: profile_summary(data_counts, epochs),
         },
-        prose,
+        prose: ProseSet::default(),
         overview,
         tsne,
         sections,
@@ -148,7 +140,26 @@ pub fn assemble(project: &Project, inventory: &Inventory) -> Result<ReportContex
         reproducibility,
         figure_count: figures.count(),
         warnings,
-    })
+    };
+    // The prose last: its expressions read the rest of the context.
+    let dir = &project.experiments.dir;
+    let read_prose = |key: &str, path: &Option<PathBuf>| -> Result<Option<Prose>> {
+        let Some(rel) = path else { return Ok(None) };
+        let what = format!(
+            "the prose file named by [prose] {key} in {}",
+            dir.join(crate::experiment::REPORT_FILE).display()
+        );
+        let file = dir.join(rel);
+        let text = crate::experiment::read_text(&file, &what)?;
+        Ok(Some(Prose::block(&prose::expand(&file, &text, &ctx)?)))
+    };
+    let prose = ProseSet {
+        explanations: read_prose("explanations", &report.prose.explanations)?,
+        tsne: read_prose("tsne", &report.prose.tsne)?,
+        notes: read_prose("notes", &report.prose.notes)?,
+    };
+    ctx.prose = prose;
+    Ok(ctx)
 }
 
 /// The figure manifest when it is for `profile`.
@@ -262,6 +273,40 @@ mod tests {
             .map(|r| r.id.as_str())
             .collect();
         assert_eq!(best, ["grand/sgd"]);
+    }
+
+    #[test]
+    fn every_epoch_and_the_confusion_matrix_are_data_with_numbers_as_numbers() {
+        let (_d, p) = stored();
+        let csv = p.store.run("p", &spec(&p, "child/sgd").id).metrics_csv();
+        std::fs::write(&csv, "epoch\n").unwrap();
+        let ctx = build(&p, "p").unwrap();
+        assert_eq!(ctx.schema, "report.schema.json");
+        let sgd = run(&ctx, "child/sgd");
+        let r = sgd.result.as_ref().unwrap();
+        assert_eq!((r.train_loss.as_str(), r.train_loss_value), ("1.0000", 1.0));
+        assert_eq!((r.test_loss.as_str(), r.test_loss_value), ("1.5000", 1.5));
+        let m = sgd.metrics.as_ref().unwrap();
+        let stored: crate::store::Metrics =
+            fsx::read_json(&p.store.run("p", &spec(&p, "child/sgd").id).metrics_json()).unwrap();
+        assert_eq!(m.epochs, stored.epochs);
+        assert_eq!(m.confusion.classes, ["a", "b"]);
+        assert_eq!(m.confusion.counts, stored.confusion);
+        assert_eq!(m.json, "data/child/sgd/metrics.json");
+        assert_eq!(m.csv.as_deref(), Some("data/child/sgd/metrics.csv"));
+        // A run without metrics.csv links only its metrics.json.
+        let base = run(&ctx, "base").metrics.as_ref().unwrap();
+        assert_eq!(
+            (base.json.as_str(), base.csv.as_deref()),
+            ("data/base/main/metrics.json", None)
+        );
+        // A diverged run keeps the epochs it completed; a missing one has none.
+        let diverged = run(&ctx, "results").metrics.as_ref().unwrap();
+        assert_eq!(diverged.epochs.len(), 1);
+        assert!(run(&ctx, "grand/adam").metrics.is_none());
+        let layer = &section(&ctx, "base").layers[0];
+        assert_eq!(layer.params, thousands(layer.params_value), "{layer:?}");
+        assert!(layer.params_value > 0);
     }
 
     #[test]

@@ -6,15 +6,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::analyze::{FigureKind, TsneStats};
 use crate::render::markdown;
-use crate::store::RunRecord;
+use crate::store::{EpochMetrics, Metrics, RunRecord};
 use crate::text;
 
 /// Version of the context's shape; bumped when a field changes meaning or goes away.
+/// `report.schema.json` (beside `report.json` in the site) describes this version, and
+/// pins it.
 pub const CONTEXT_FORMAT: u32 = 1;
 
 /// Everything the report shows, in the order it shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportContext {
+    /// The JSON Schema of this document, relative to `report.json` (it sits beside it
+    /// in the site), so editors and validators find it from the file alone.
+    #[serde(rename = "$schema")]
+    pub schema: String,
     /// [`CONTEXT_FORMAT`].
     pub format: u32,
     /// "report 0.1.0": the program that rendered this.
@@ -88,7 +94,7 @@ impl Prose {
 }
 
 /// The author's prose files.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProseSet {
     /// "Explanations and Discussions".
     pub explanations: Option<Prose>,
@@ -174,6 +180,8 @@ pub struct LayerRow {
     pub output: String,
     /// Trainable parameters, with thousands separators.
     pub params: String,
+    /// The same as a number.
+    pub params_value: i64,
 }
 
 /// One run: a row of the results table and a (sub)section of its model.
@@ -221,6 +229,9 @@ pub struct RunEntry {
     pub changes: Vec<String>,
     /// Final and best accuracies, when the run is in the store.
     pub result: Option<RunResult>,
+    /// Every epoch's numbers and the final confusion matrix, when the run is in the
+    /// store (complete or diverged), with the site's copies of its metrics files.
+    pub metrics: Option<RunMetrics>,
     /// Change in final test accuracy against the run it extends.
     pub delta: Option<Delta>,
     /// Its figures.
@@ -259,10 +270,14 @@ pub struct RunResult {
     pub train: Accuracy,
     /// Test accuracy after the last completed epoch.
     pub test: Accuracy,
-    /// Training loss in the last completed epoch.
+    /// Training loss in the last completed epoch: "1.3736".
     pub train_loss: String,
-    /// Test loss after it.
+    /// The same as a number.
+    pub train_loss_value: f64,
+    /// Test loss after it: "1.4012".
     pub test_loss: String,
+    /// The same as a number.
+    pub test_loss_value: f64,
     /// Best test accuracy of any epoch.
     pub best_test: Accuracy,
     /// The epoch it was reached in.
@@ -271,6 +286,46 @@ pub struct RunResult {
     pub seconds: f64,
     /// The same as "3 min 05 s".
     pub time: String,
+}
+
+/// A stored run's `metrics.json` as data, and where the site keeps copies of its
+/// metrics files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunMetrics {
+    /// One entry per completed epoch, as `metrics.json` holds them (a diverged run's
+    /// last, non-finite epoch is not among them).
+    pub epochs: Vec<EpochMetrics>,
+    /// The test confusion matrix after the last completed epoch.
+    pub confusion: ConfusionMatrix,
+    /// The site's copy of the run's `metrics.json`, relative to `out/site/`.
+    pub json: String,
+    /// The site's copy of its `metrics.csv`, relative to `out/site/`, when the store
+    /// holds one.
+    pub csv: Option<String>,
+}
+
+impl RunMetrics {
+    /// `m` with the site paths of its copies.
+    pub(super) fn of(m: &Metrics, json: String, csv: Option<String>) -> RunMetrics {
+        RunMetrics {
+            epochs: m.epochs.clone(),
+            confusion: ConfusionMatrix {
+                classes: m.classes.clone(),
+                counts: m.confusion.clone(),
+            },
+            json,
+            csv,
+        }
+    }
+}
+
+/// A confusion matrix with the names of its classes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfusionMatrix {
+    /// Class names, in label order.
+    pub classes: Vec<String>,
+    /// Test images by `[true class][predicted class]`, in the order of `classes`.
+    pub counts: Vec<Vec<i64>>,
 }
 
 /// Change in final test accuracy against another run.
@@ -372,6 +427,8 @@ pub struct TsneEntry {
     pub perplexity: String,
     /// Share of the latent variance the stored PCA components keep: "63.0 %".
     pub explained_variance: Option<String>,
+    /// The same as a fraction in [0, 1].
+    pub explained_variance_value: Option<f64>,
     /// "2.4 s".
     pub seconds: String,
 }

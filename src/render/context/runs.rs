@@ -4,13 +4,15 @@
 use std::collections::BTreeMap;
 
 use super::model::{
-    Accuracy, Delta, LayerRow, Link, Prose, Provenance, RunEntry, RunFigureSet, RunResult,
-    SectionEntry, TsneEntry, TsneRun,
+    Accuracy, Delta, LayerRow, Link, Prose, Provenance, RunEntry, RunFigureSet, RunMetrics,
+    RunResult, SectionEntry, TsneEntry, TsneRun,
 };
 use super::numbering::Numbering;
 use crate::analyze::{Analysis, FigureRef, RunFigures, SectionFigures};
 use crate::plan::{RunSpec, diff};
-use crate::store::{Metrics, PlannedRun, RunRecord, RunState, RunStatus, StoredRun};
+use crate::store::{
+    Metrics, PlannedRun, RunFiles, RunRecord, RunState, RunStatus, Store, StoredRun,
+};
 use crate::text;
 
 /// A run with what the store holds for it, as the report words it.
@@ -22,16 +24,20 @@ pub(super) struct Loaded<'a> {
     pub(super) status: String,
     /// The stored run, for complete and diverged runs.
     stored: Option<&'a StoredRun>,
+    /// Its folder in the store, whose metrics files the site copies.
+    files: RunFiles,
 }
 
 impl<'a> Loaded<'a> {
     /// `run` as the report shows it: only a run stored for its current key has numbers.
-    pub(super) fn of(run: &'a PlannedRun) -> Self {
+    /// `files` is its folder in the store.
+    pub(super) fn of(run: &'a PlannedRun, files: RunFiles) -> Self {
         let none = |state, status: String| Loaded {
             spec: &run.spec,
             state,
             status,
             stored: None,
+            files: files.clone(),
         };
         match &run.state {
             RunState::Missing => none("not-trained", "not trained yet".into()),
@@ -48,6 +54,7 @@ impl<'a> Loaded<'a> {
                 },
                 status: stored.record.status.to_string(),
                 stored: Some(stored),
+                files,
             },
         }
     }
@@ -65,6 +72,20 @@ impl<'a> Loaded<'a> {
     /// Its metrics, when present.
     fn metrics(&self) -> Option<&'a Metrics> {
         self.stored.map(|s| &s.metrics)
+    }
+
+    /// Its metrics as data, with the site paths of the copies of its metrics files:
+    /// `metrics.json` always (the numbers came from it), `metrics.csv` when the store
+    /// holds one.
+    fn metrics_data(&self) -> Option<RunMetrics> {
+        let m = self.metrics()?;
+        let id = &self.spec.id;
+        let csv = self.files.metrics_csv();
+        Some(RunMetrics::of(
+            m,
+            Store::site_run_copy(id, &self.files.metrics_json()),
+            csv.is_file().then(|| Store::site_run_copy(id, &csv)),
+        ))
     }
 
     /// Test accuracy after the last epoch, for complete runs.
@@ -188,6 +209,7 @@ impl<'a> Runs<'a> {
                     kl_divergence: format!("{:.3}", s.kl_divergence),
                     perplexity: text::setting(s.perplexity),
                     explained_variance: kept.map(|v| text::percent(v, 1)),
+                    explained_variance_value: kept,
                     seconds: format!("{:.1} s", s.seconds),
                 });
             }
@@ -276,6 +298,7 @@ impl<'a> Runs<'a> {
                     op: s.op.to_string(),
                     output: s.output.to_string(),
                     params: text::thousands(s.params),
+                    params_value: s.params,
                 })
                 .collect(),
             params: spec.param_count(),
@@ -327,6 +350,7 @@ impl<'a> Runs<'a> {
             compared: compared.map(|c| self.link(c.spec)),
             changes,
             result: l.metrics().and_then(|m| run_result(m, l.record())),
+            metrics: l.metrics_data(),
             delta,
             figures: figs,
             provenance: l.record().map(Provenance::of),
@@ -359,7 +383,9 @@ fn run_result(m: &Metrics, record: Option<&RunRecord>) -> Option<RunResult> {
         train: Accuracy::of(last.train_accuracy),
         test: Accuracy::of(last.test_accuracy),
         train_loss: format!("{:.4}", last.train_loss),
+        train_loss_value: last.train_loss,
         test_loss: format!("{:.4}", last.test_loss),
+        test_loss_value: last.test_loss,
         best_test: Accuracy::of(best.test_accuracy),
         best_epoch: best.epoch,
         seconds,
