@@ -9,6 +9,7 @@
 //! numbers them) and points every `](#anchor)` link at its slug.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use github_slugger::Slugger;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
@@ -19,17 +20,16 @@ pub fn resolve(markdown: &str) -> String {
     let (targets, marks) = targets(markdown);
     let mut out = String::with_capacity(markdown.len());
     let mut at = 0;
-    for (start, end, keep) in marks {
-        out.push_str(&markdown[at..start]);
-        out.push_str(&keep);
-        at = end;
+    for mark in marks {
+        out.push_str(&markdown[at..mark.start]);
+        at = mark.end;
     }
     out.push_str(&markdown[at..]);
     relink(&out, &targets)
 }
 
-/// Anchor → slug, and the byte ranges of the marks with what replaces each.
-fn targets(markdown: &str) -> (HashMap<String, String>, Vec<(usize, usize, String)>) {
+/// Anchor → slug, and the byte ranges of the marks, in order.
+fn targets(markdown: &str) -> (HashMap<String, String>, Vec<Range<usize>>) {
     let mut slugger = Slugger::default();
     let mut targets = HashMap::new();
     let mut marks = Vec::new();
@@ -49,7 +49,7 @@ fn targets(markdown: &str) -> (HashMap<String, String>, Vec<(usize, usize, Strin
                 if let Some(open) = line.rfind('{').filter(|_| line.trim_end().ends_with('}')) {
                     let cut = line[..open].trim_end().len();
                     let end = range.start + line.trim_end().len();
-                    marks.push((range.start + cut, end, String::new()));
+                    marks.push(range.start + cut..end);
                 }
             }
             Event::End(TagEnd::Heading(_)) => {
@@ -69,7 +69,7 @@ fn targets(markdown: &str) -> (HashMap<String, String>, Vec<(usize, usize, Strin
                     if let Some(slug) = &last_slug {
                         targets.insert(id.to_owned(), slug.clone());
                     }
-                    marks.push((start, range.end, String::new()));
+                    marks.push(start..range.end);
                 }
             }
             Event::Text(t) | Event::Code(t) => {

@@ -1,15 +1,18 @@
 // Opens a rendered site in headless Chromium and checks what a reader would notice:
 // every image loads, nothing is logged as an error, every in-page link has its target,
 // every relative link or source names a file that exists, nothing is loaded from
-// outside the site, and the page fits a phone's width. Saves screenshots.
+// outside the site, the page fits a phone's width, a phone shows every run's test
+// accuracy without scrolling, and every figure's smallest text is at least 11 CSS px
+// on a 1366 px desktop and 9 px on a 390 px phone. Reports the bytes the first screen
+// fetches (figures below it load lazily) and all images together. Saves screenshots.
 //
 // usage: node check-site.mjs SITE_DIR SCREENSHOT.png
 // Prints one JSON object; exits 0 when every check passed, 1 when one failed, 2 when
 // the browser could not be run.
 
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const [siteArg, shotArg] = process.argv.slice(2);
@@ -21,6 +24,60 @@ const site = path.resolve(siteArg);
 const index = path.join(site, 'index.html');
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 
+// The smallest text a figure may show, in CSS px at the size the page displays it.
+const DESKTOP_MIN_PX = 11;
+const PHONE_MIN_PX = 9;
+
+/** Sum of the sizes of the site's files named by these file:// addresses. */
+function bytesOf(urls) {
+  let total = 0;
+  for (const u of new Set(urls)) {
+    if (!u.startsWith('file:')) continue;
+    const f = fileURLToPath(u.split('#')[0]);
+    if (existsSync(f)) total += statSync(f).size;
+  }
+  return total;
+}
+
+/** Width (from the root's width or viewBox) and smallest font-size of an SVG file. */
+const svgCache = new Map();
+function svgText(file) {
+  if (!svgCache.has(file)) {
+    const text = readFileSync(file, 'utf8');
+    const root = text.match(/<svg\b[^>]*>/)?.[0] ?? '';
+    const width = Number(root.match(/\swidth="([\d.]+)/)?.[1] ?? root.match(/viewBox="[\d.-]+ [\d.-]+ ([\d.]+)/)?.[1]);
+    const sizes = [...text.matchAll(/font-size[=:]\s*"?([\d.]+)/g)].map((m) => Number(m[1]));
+    svgCache.set(file, { width, minFont: sizes.length ? Math.min(...sizes) : null });
+  }
+  return svgCache.get(file);
+}
+
+/**
+ * The smallest text of every SVG figure as the page shows it now: the SVG's smallest
+ * font-size times the displayed width over the SVG's own width. Figures under `min`
+ * px are problems.
+ */
+async function figureText(page, where, min) {
+  const shown = await page.evaluate(() =>
+    [...document.images]
+      .filter((img) => img.currentSrc.endsWith('.svg'))
+      .map((img) => ({ src: img.currentSrc, width: img.getBoundingClientRect().width })),
+  );
+  let smallest = null;
+  for (const img of shown) {
+    const file = fileURLToPath(img.src);
+    const svg = svgText(file);
+    if (!svg.minFont || !svg.width) continue;
+    const px = (svg.minFont * img.width) / svg.width;
+    const name = path.relative(site, file);
+    if (smallest === null || px < smallest.px) smallest = { px: Math.round(px * 100) / 100, figure: name };
+    if (px < min) problems.smallText.push(`${where}: ${name} shows ${px.toFixed(1)} px text (at least ${min})`);
+  }
+  return { figures: shown.length, smallest };
+}
+
+const weight = {};
+const textSizes = {};
 const problems = {
   brokenImages: [],
   consoleErrors: [],
@@ -30,6 +87,8 @@ const problems = {
   missingFiles: [],
   notSelfContained: [],
   phoneOverflow: null,
+  phoneHiddenCells: [],
+  smallText: [],
 };
 
 let browser;
@@ -53,7 +112,7 @@ try {
 }
 
 try {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
   page.on('console', (m) => {
     if (m.type() === 'error') problems.consoleErrors.push(m.text());
   });
@@ -63,19 +122,34 @@ try {
   );
   await page.goto(pathToFileURL(index).href, { waitUntil: 'load' });
 
-  // Every image, once it has settled: loaded with a size, or broken.
+  // What the first screen fetches: figures below it load lazily, when scrolled to.
+  await page.waitForLoadState('networkidle');
+  // (Resource timing lists no file:// loads, so: the page, its stylesheets and the
+  // images that have loaded.)
+  const firstView = await page.evaluate(() => {
+    const loaded = [...document.images].filter((i) => i.complete && i.naturalWidth > 0);
+    return {
+      urls: [location.href, ...[...document.styleSheets].map((s) => s.href).filter(Boolean), ...loaded.map((i) => i.currentSrc)],
+      images: loaded.length,
+    };
+  });
+  weight.firstView = bytesOf(firstView.urls);
+  weight.firstViewImages = firstView.images;
+
+  // Every image, once it has settled: loaded with a size, or broken. Lazy ones are
+  // told to load now; one that has not settled after 30 s counts as broken.
   const images = await page.evaluate(async () => {
     const imgs = [...document.images];
-    await Promise.all(
-      imgs.map((img) =>
-        img.complete
-          ? null
-          : new Promise((settled) => {
-              img.addEventListener('load', settled);
-              img.addEventListener('error', settled);
-            }),
-      ),
-    );
+    for (const img of imgs) img.loading = 'eager';
+    const settled = (img) =>
+      img.complete
+        ? null
+        : new Promise((done) => {
+            img.addEventListener('load', done);
+            img.addEventListener('error', done);
+          });
+    const timeout = new Promise((done) => setTimeout(done, 30000));
+    await Promise.race([Promise.all(imgs.map(settled)), timeout]);
     return imgs.map((img) => ({
       src: img.getAttribute('src'),
       current: img.currentSrc,
@@ -86,6 +160,9 @@ try {
   for (const img of images) {
     if (!img.ok) problems.brokenImages.push(img.current || img.src);
   }
+  weight.images = images.length;
+  weight.allImages = bytesOf(images.map((i) => i.current).filter(Boolean));
+  textSizes.desktop = await figureText(page, 'desktop', DESKTOP_MIN_PX);
 
   // In-page links and duplicate ids.
   const dom = await page.evaluate(() => {
@@ -147,9 +224,18 @@ try {
 
   await page.screenshot({ path: shotArg, fullPage: true });
 
-  // A phone: the page must not be wider than the screen (tables scroll on their own).
+  // A phone: the page must not be wider than the screen (tables and figures scroll on
+  // their own), and every run's test accuracy must be in sight without scrolling.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.reload({ waitUntil: 'load' });
+  await page.evaluate(async () => {
+    for (const img of document.images) img.loading = 'eager';
+    await Promise.all(
+      [...document.images].map((img) =>
+        img.complete ? null : new Promise((done) => img.addEventListener('load', done) || img.addEventListener('error', done)),
+      ),
+    );
+  });
   const widths = await page.evaluate(() => ({
     scroll: document.documentElement.scrollWidth,
     client: document.documentElement.clientWidth,
@@ -157,11 +243,25 @@ try {
   if (widths.scroll > widths.client + 1) {
     problems.phoneOverflow = `page is ${widths.scroll}px wide on a ${widths.client}px screen`;
   }
+  problems.phoneHiddenCells = await page.evaluate(() => {
+    const hidden = [];
+    for (const cell of document.querySelectorAll('table.results td.test')) {
+      const r = cell.getBoundingClientRect();
+      const box = cell.closest('.table-wrap')?.getBoundingClientRect() ?? { left: 0, right: innerWidth };
+      const right = Math.min(box.right, document.documentElement.clientWidth);
+      if (r.width === 0 || r.left < Math.max(box.left, 0) - 1 || r.right > right + 1) {
+        const row = cell.closest('tr')?.querySelector('th')?.textContent?.trim();
+        hidden.push(`${row}: ${cell.textContent.trim()} at ${Math.round(r.left)}-${Math.round(r.right)} px`);
+      }
+    }
+    return hidden;
+  });
+  textSizes.phone = await figureText(page, 'phone', PHONE_MIN_PX);
   await page.screenshot({ path: shotArg.replace(/\.png$/, '-phone.png'), fullPage: false });
 
   const failed = Object.values(problems).some((p) => (Array.isArray(p) ? p.length > 0 : p !== null));
   console.log(
-    JSON.stringify({ ok: !failed, images: images.length, checkedFiles, anchors: dom.refs.length, ...problems }),
+    JSON.stringify({ ok: !failed, images: images.length, checkedFiles, anchors: dom.refs.length, weight, textSizes, ...problems }),
   );
   await browser.close();
   process.exit(failed ? 1 : 0);

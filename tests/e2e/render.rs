@@ -121,11 +121,15 @@ fn the_page_has_every_section_and_the_numbers_of_the_store() {
         let train_pct = format!("{:.2} %", 100.0 * train);
         let test_pct = format!("{:.2} %", 100.0 * test);
         assert!(
-            row.contains(&format!("<td class=\"num\">{train_pct}</td>")),
+            row.contains(&format!(
+                "<td class=\"num train\" data-label=\"Train acc.\">{train_pct}</td>"
+            )),
             "{run}: {row}"
         );
         assert!(
-            row.contains(&format!("<td class=\"num\">{test_pct}</td>")),
+            row.contains(&format!(
+                "<td class=\"num test\" data-label=\"Test acc.\">{test_pct}</td>"
+            )),
             "{run}: {row}"
         );
         // The homework's wording, rounded, with the precise number beside it.
@@ -198,8 +202,10 @@ fn runs_not_in_the_store_show_no_numbers() {
         "numbers for untrained runs"
     );
     assert_eq!(
-        html.matches("<td colspan=\"2\" class=\"status\">not trained yet</td>")
-            .count(),
+        html.matches(
+            "<td colspan=\"2\" class=\"status test\" data-label=\"Status\">not trained yet</td>"
+        )
+        .count(),
         4
     );
     assert!(html.contains("This report is incomplete"));

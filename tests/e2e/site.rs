@@ -1,7 +1,9 @@
 //! The rendered site in a real browser: headless Chromium (Debian's `chromium`) driven
 //! by `tests/browser/check-site.mjs` (playwright-core) checks that every image loads,
 //! nothing logs an error, no in-page or relative link is broken, nothing is loaded from
-//! outside the site and the page fits a phone; it saves `target/site-screenshot.png`.
+//! outside the site, the page fits a phone, a phone shows every run's test accuracy,
+//! figure text is at least 11 CSS px on a desktop and 9 px on a phone as displayed, and
+//! only the first figure loads with the page; it saves `target/site-screenshot.png`.
 //!
 //! Without Chromium, Node or `tests/browser/node_modules` the tests say SKIPPED and
 //! pass, except under CI (`CI=true`), whose `.ci/run` installs all three.
@@ -101,6 +103,18 @@ fn the_rendered_site_works_in_a_browser() {
     if site.join("figures/figures.json").exists() {
         let images = report["images"].as_u64().unwrap();
         assert!(images >= 10, "only {images} images on the page: {report}");
+        // Figure text measured in the browser, at the size each screen shows it.
+        let smallest = |screen: &str| {
+            report["textSizes"][screen]["smallest"]["px"]
+                .as_f64()
+                .unwrap_or_else(|| panic!("no {screen} text size: {report}"))
+        };
+        assert!(smallest("desktop") >= 11.0, "{report}");
+        assert!(smallest("phone") >= 9.0, "{report}");
+        // The first screen loads the figures on or near it (Chromium fetches lazy
+        // images a screen or so ahead), not the page's 18.
+        let first = report["weight"]["firstViewImages"].as_u64().unwrap();
+        assert!((1..images / 3).contains(&first), "{report}");
     }
     assert!(report["checkedFiles"].as_u64().unwrap() >= 2, "{report}");
     assert!(screenshot.is_file(), "no screenshot");
@@ -121,6 +135,11 @@ fn the_checker_finds_what_is_broken() {
     std::fs::create_dir_all(&site).unwrap();
     std::fs::write(site.join("ok.css"), "body { margin: 0 }").unwrap();
     std::fs::write(
+        site.join("tiny.svg"),
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="800" height="100"><text x="10" y="50" font-size="6">small</text></svg>"#,
+    )
+    .unwrap();
+    std::fs::write(
         site.join("index.html"),
         r##"<!DOCTYPE html><html><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -132,6 +151,9 @@ fn the_checker_finds_what_is_broken() {
 <a href="gone.html">missing file</a> <a href="/abs.html">absolute</a>
 <a href="https://example.org/">a link to the web is fine</a>
 <img src="missing.png" alt="missing">
+<img src="tiny.svg" alt="a figure with 6-unit text on an 800-unit canvas">
+<div class="table-wrap" style="overflow-x: auto; width: 300px"><table class="results" style="width: 900px">
+<tr><th>Model 1</th><td style="width: 800px">train</td><td class="test">47.7 %</td></tr></table></div>
 <div style="width: 2000px">too wide for a phone</div>
 <script>console.error("boom");</script>
 </body></html>"##,
@@ -169,4 +191,20 @@ fn the_checker_finds_what_is_broken() {
         "{report}"
     );
     assert!(report["phoneOverflow"].is_string(), "{report}");
+    let small = list(&report, "smallText");
+    assert!(
+        small
+            .iter()
+            .any(|x| x.starts_with("desktop: tiny.svg shows 6.0 px")),
+        "{small:?}"
+    );
+    assert!(
+        small.iter().any(|x| x.starts_with("phone: tiny.svg")),
+        "{small:?}"
+    );
+    let hidden = list(&report, "phoneHiddenCells");
+    assert!(
+        hidden.len() == 1 && hidden[0].starts_with("Model 1: 47.7 %"),
+        "{hidden:?}"
+    );
 }

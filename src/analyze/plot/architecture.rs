@@ -303,17 +303,18 @@ impl Chart for Diagram {
                         text.push_str(e);
                     }
                     // Smaller type for long labels (a conv with stride, padding and
-                    // three folded layers) so they stay inside the block.
+                    // three folded layers) so they stay inside the block, never below
+                    // the smallest size the page is laid out for.
                     let room = BLOCK_RIGHT - BLOCK_LEFT - 16.0;
                     let first = if matches!(kind, Kind::Conv | Kind::Linear) {
                         style::LABEL
                     } else {
                         style::TICK
                     };
-                    let size = [first, style::TICK, style::SMALL, 12.0]
+                    let size = [first, style::TICK, style::SMALL]
                         .into_iter()
                         .find(|&z| z <= first && style::text_width(&text, z, false) <= room)
-                        .unwrap_or(12.0);
+                        .unwrap_or(style::SMALL);
                     style::text(
                         root,
                         s,

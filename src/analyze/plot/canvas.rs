@@ -3,8 +3,6 @@
 use std::io::Cursor;
 
 use anyhow::{Context, Result};
-use image::ImageEncoder;
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_backend::text_anchor::VPos;
@@ -57,16 +55,38 @@ pub(super) fn draw(fig: &impl Chart) -> Result<Drawn> {
         fig.draw(&root, &Scale::PNG)?;
         root.present()?;
     }
+    Ok(Drawn {
+        svg,
+        png: encode_png(&rgb, pw, ph)?,
+    })
+}
+
+/// Pixels per metre of the PNG: twice 96 per inch, so that tools that honour a PNG's
+/// density (pandoc into LaTeX or Word, macOS Preview, Safari) show it at the SVG's
+/// size, the width the Markdown report cannot state without raw HTML.
+const PNG_PIXELS_PER_METRE: u32 = 7559;
+
+/// An RGB buffer as PNG bytes, with fixed encoder settings so that the bytes do not
+/// change between builds.
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
     let mut png = Vec::new();
-    // Fixed encoder settings: the bytes must not change between builds.
-    PngEncoder::new_with_quality(
-        Cursor::new(&mut png),
-        CompressionType::Default,
-        FilterType::Adaptive,
-    )
-    .write_image(&rgb, pw, ph, image::ExtendedColorType::Rgb8)
-    .context("cannot encode the figure as PNG")?;
-    Ok(Drawn { svg, png })
+    let mut encoder = png::Encoder::new(Cursor::new(&mut png), w, h);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Balanced);
+    encoder.set_pixel_dims(Some(png::PixelDimensions {
+        xppu: PNG_PIXELS_PER_METRE,
+        yppu: PNG_PIXELS_PER_METRE,
+        unit: png::Unit::Meter,
+    }));
+    let mut writer = encoder
+        .write_header()
+        .context("cannot encode the figure as PNG")?;
+    writer
+        .write_image_data(rgb)
+        .context("cannot encode the figure as PNG")?;
+    writer.finish().context("cannot encode the figure as PNG")?;
+    Ok(png)
 }
 
 /// A bitmap backend whose text lands where the browser puts the SVG's.
@@ -181,5 +201,30 @@ impl<B: DrawingBackend> DrawingBackend for TextAligned<B> {
         src: &[u8],
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         self.0.blit_bitmap(pos, size, src)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_png_says_it_is_twice_the_svgs_density() {
+        let (w, h) = (4, 2);
+        let png = encode_png(&vec![200u8; (w * h * 3) as usize], w, h).unwrap();
+        let reader = png::Decoder::new(Cursor::new(&png[..]))
+            .read_info()
+            .unwrap();
+        let dims = reader.info().pixel_dims.expect("a pHYs chunk");
+        assert_eq!((dims.xppu, dims.yppu), (7559, 7559));
+        assert_eq!(dims.unit, png::Unit::Meter);
+        // 7559 px/m is 192 px per inch: two image pixels per CSS pixel.
+        assert_eq!((f64::from(dims.xppu) * 0.0254).round(), 192.0);
+        assert_eq!(reader.info().width, w);
+        // The same pixels give the same bytes.
+        assert_eq!(
+            png,
+            encode_png(&vec![200u8; (w * h * 3) as usize], w, h).unwrap()
+        );
     }
 }

@@ -33,7 +33,11 @@ pub fn register_fonts() -> Result<()> {
 }
 
 // Text sizes in plotters' units at 1×. plotters writes `size / 1.24` as the SVG
-// font-size, so these read as roughly 18, 13, 14, 12 and 11 px in the browser.
+// font-size, so these read as roughly 18, 13, 14, 12 and 12 SVG units. The smallest,
+// 12.1 units on the 800-unit canvas, is what the page's layout is sized for: one figure
+// per row shows it at 11.7 CSS px in the desktop column, and a phone shows figures at
+// least 600 px wide (scrolling sideways), 9.1 px (tests/browser/check-site.mjs
+// measures both).
 /// A figure's title.
 pub const TITLE: f64 = 22.0;
 /// The line under the title.
@@ -43,7 +47,7 @@ pub const LABEL: f64 = 17.0;
 /// Tick labels.
 pub const TICK: f64 = 15.0;
 /// Notes inside the plot (cell values, annotations).
-pub const SMALL: f64 = 13.5;
+pub const SMALL: f64 = 15.0;
 
 /// Ink for text and axes: near-black reads softer than pure black next to colour.
 pub const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);

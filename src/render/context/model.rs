@@ -413,8 +413,11 @@ pub struct TsneRun {
 /// One t-SNE figure with its numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TsneEntry {
-    /// The scatter plot.
-    pub figure: NumberedFigure,
+    /// The scatter plot, when the page shows it: only for a run without a panel, which
+    /// shows every epoch at once.
+    pub figure: Option<NumberedFigure>,
+    /// The scatter plot's SVG, relative to `out/site/`, shown or not.
+    pub svg: String,
     /// The raw numbers.
     pub stats: TsneStats,
     /// 10-NN accuracy in the 2-D embedding: "41.2 %".

@@ -52,10 +52,15 @@ impl Numbering {
         name
     }
 
+    /// Whether both files of `f` exist.
+    pub(super) fn exists(&self, f: &FigureRef) -> bool {
+        self.site.join(&f.svg).is_file() && self.site.join(&f.png).is_file()
+    }
+
     /// The next figure number for `f`, if both its files exist; else none, so a figure
     /// the analysis did not draw is never shown or counted.
     pub(super) fn figure(&mut self, f: &FigureRef, link: Option<Link>) -> Option<NumberedFigure> {
-        if !(self.site.join(&f.svg).is_file() && self.site.join(&f.png).is_file()) {
+        if !self.exists(f) {
             return None;
         }
         self.figures += 1;

@@ -191,10 +191,21 @@ impl<'a> Runs<'a> {
             };
             let link = self.link(l.spec);
             let snapshots = l.record().map_or(&[][..], |r| &r.snapshots[..]);
+            // The panel shows every epoch side by side; the single plots are shown
+            // only without it (and linked from the table either way).
+            let panel = rf
+                .tsne_panel
+                .as_ref()
+                .and_then(|p| figures.figure(p, Some(link.clone())));
             let mut entries = Vec::new();
             for t in &rf.tsne {
-                let Some(figure) = figures.figure(&t.figure, Some(link.clone())) else {
-                    continue;
+                let figure = match panel {
+                    Some(_) if figures.exists(&t.figure) => None,
+                    Some(_) => continue,
+                    None => match figures.figure(&t.figure, Some(link.clone())) {
+                        Some(f) => Some(f),
+                        None => continue,
+                    },
                 };
                 let s = &t.stats;
                 let kept = snapshots
@@ -203,6 +214,7 @@ impl<'a> Runs<'a> {
                     .map(|snap| snap.explained_variance.iter().sum::<f64>());
                 entries.push(TsneEntry {
                     figure,
+                    svg: t.figure.svg.clone(),
                     stats: s.clone(),
                     knn_embedding: text::percent(s.knn_embedding, 1),
                     knn_latent: text::percent(s.knn_latent, 1),
@@ -213,10 +225,6 @@ impl<'a> Runs<'a> {
                     seconds: format!("{:.1} s", s.seconds),
                 });
             }
-            let panel = rf
-                .tsne_panel
-                .as_ref()
-                .and_then(|p| figures.figure(p, Some(link.clone())));
             if entries.is_empty() && panel.is_none() {
                 continue;
             }
