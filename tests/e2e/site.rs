@@ -112,9 +112,10 @@ fn the_rendered_site_works_in_a_browser() {
         assert!(smallest("desktop") >= 11.0, "{report}");
         assert!(smallest("phone") >= 9.0, "{report}");
         // The first screen loads the figures on or near it (Chromium fetches lazy
-        // images a screen or so ahead), not the page's 18.
+        // images some thousands of pixels ahead, more on a slow machine: 2 to 6 of the
+        // tiny page's 18 here), not all of them.
         let first = report["weight"]["firstViewImages"].as_u64().unwrap();
-        assert!((1..images / 3).contains(&first), "{report}");
+        assert!((1..images / 2).contains(&first), "{report}");
     }
     assert!(report["checkedFiles"].as_u64().unwrap() >= 2, "{report}");
     assert!(screenshot.is_file(), "no screenshot");
