@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// The layers, lowest first; a module may import only modules before it in this list.
 const LAYERS: &[&[&str]] = &[
-    &["fsx", "hash", "text", "interrupt", "progress"],
+    &["fsx", "hash", "text", "interrupt", "progress", "stats"],
     &["experiment"],
     &["data"],
     &["plan"],

@@ -20,6 +20,7 @@ pub mod plan;
 pub mod progress;
 pub mod project;
 pub mod render;
+pub mod stats;
 pub mod store;
 #[cfg(test)]
 pub(crate) mod testutil;
