@@ -1,27 +1,213 @@
 #!/usr/bin/env bash
-# The whole homework on one NVIDIA GPU, end to end, with the binary built on the CPU
-# machine (`make build`): 11 runs x 50 epochs on all 50,000 images, t-SNE at epochs
-# 0/20/40/50, figures and report, with JOBS runs (default 4) training at once on the one
-# GPU: these models are too small to fill it alone. Needs python3 with torch 2.11.0 on the GPU machine:
-# the binary is pointed at that machine's libtorch (its own rpath names the build
-# machine's folder, which LD_LIBRARY_PATH overrides).
+# The homework on one NVIDIA GPU, in phases under one time limit, everything that
+# matters written to RESULTS (at most 8 files, each well under 16 MB):
 #
-#   bench/gpu.sh [DATA] [OUT_LOG]     DATA: CIFAR-10 (binary folder, image folder, or .tar.gz)
-set -euo pipefail
+#   1. proof   one run of Model 1 for 2 epochs on CUDA; its run.json must say "cuda"
+#   2. steps   all 11 runs for 2 epochs at --jobs 1, 4 and 11 (with the CUDA MPS daemon
+#              when MPS=1): wall time and each model's ms per training step
+#   3. full    the whole homework (50 epochs, t-SNE at 0/20/40/50) at the fastest --jobs,
+#              stopped with SIGINT when the limit comes (finished runs are kept), then
+#              rendered
+#
+#   bench/gpu-prepare.sh            on the CPU machine: gpu-kit/ (binary + data, <= 40 MB)
+#   bench/gpu.sh RESULTS            on the GPU machine, in a copy of the repository
+#   DRY=1 bench/gpu.sh RESULTS      the same phases on the CPU with the repository's
+#                                   sample and 1 epoch: proves the script end to end
+#
+# Needs bash, coreutils and python3 with torch 2.11.0 (whose libtorch the binary loads);
+# nvidia-smi, timeout, ldd and nvidia-cuda-mps-control are used when present. LIMIT
+# (seconds, default 480) bounds the three phases together; JOBS ("1 4 11") the settings
+# of phase 2; KIT (default gpu-kit/) where the binary and data are.
+set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-data=${1:-$root/data/cifar10-jpeg.tar.gz}
-log=${2:-$root/out/gpu-build.log}
-bin=${REPORT_BIN:-$root/target/release/report}
-torch_lib=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
+results=${1:?usage: bench/gpu.sh RESULTS_DIR}
+mkdir -p "$results"
+results=$(cd "$results" && pwd)
+kit=${KIT:-$root/gpu-kit}
+limit=${LIMIT:-480}
+python=${PYTHON:-python3}
+dry=${DRY:-0}
+
+now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$t"; }
+start_us=$(now_us)
+elapsed() { echo $((($(now_us) - start_us) / 1000000)); }
+left() { echo $((limit - $(elapsed))); }
+seconds_since() { # microsecond timestamp -> "12.345"
+    local d=$(($(now_us) - $1))
+    printf '%d.%03d' $((d / 1000000)) $((d % 1000000 / 1000))
+}
+say() { echo "[$(elapsed) s] $*" | tee -a "$results/gpu.log"; }
+fail() { say "FAILED: $*"; exit 1; }
+: >"$results/gpu.log"
+
+if [ "$dry" = 1 ]; then
+    device=cpu
+    data=$root/data/cifar10-sample.tar.gz
+    epochs_steps=1 epochs_full=1 tsne_full="[0, 1]"
+    jobs_list=${JOBS:-1 2}
+    bin=$kit/report
+    [ -x "$bin" ] || bin=$root/target/release/report
+else
+    device=cuda
+    data=$kit/cifar10.tar.gz
+    epochs_steps=2 epochs_full=50 tsne_full="[0, 20, 40, 50]"
+    jobs_list=${JOBS:-1 4 11}
+    bin=$kit/report
+fi
+[ -x "$bin" ] || fail "no binary at $bin: run bench/gpu-prepare.sh on the CPU machine and carry gpu-kit"
+[ -f "$data" ] || fail "no data at $data"
+
+# The binary names the build machine's libtorch in its rpath; this machine's torch wins.
+torch_lib=$("$python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))') ||
+    fail "$python has no torch"
 export LD_LIBRARY_PATH=$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-mkdir -p "$(dirname "$log")"
+if command -v ldd >/dev/null; then
+    missing=$(ldd "$bin" 2>&1 | "$python" -c 'import sys; print(" ".join(l.split()[0] for l in sys.stdin if "not found" in l))')
+    [ -z "$missing" ] || fail "the binary cannot load: $missing (LD_LIBRARY_PATH=$LD_LIBRARY_PATH)"
+fi
+
 {
-    echo "machine: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo 'no nvidia-smi'), $(nproc) CPU cores"
-    echo "torch: $(python3 -c 'import torch; print(torch.__version__, "cuda", torch.version.cuda)')"
-    jobs=${JOBS:-4}
-    echo "command: $bin build --profile full --device cuda --jobs $jobs --data $data"
-    start=$(date +%s.%N)
-    /usr/bin/time -v "$bin" --root "$root" build --profile full --device cuda --jobs "$jobs" --data "$data"
-    end=$(date +%s.%N)
-    echo "wall seconds end to end: $(echo "$end - $start" | bc)"
-} 2>&1 | tee "$log"
+    echo "# GPU benchmark"
+    echo
+    echo "- commit: $(cat "$kit/commit" 2>/dev/null || git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "- machine: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo 'no nvidia-smi'), $(nproc) CPU cores"
+    echo "- torch: $("$python" -c 'import torch; print(torch.__version__, "CUDA", torch.version.cuda, "available:", torch.cuda.is_available())')"
+    echo "- command: ${DRY:+DRY=$DRY }bench/gpu.sh, limit ${limit} s, device $device, data $(basename "$data")"
+} >"$results/summary.md"
+
+# A scratch project per phase: the shipped experiments plus the benchmark's profiles.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+project() { # name -> a fresh project folder
+    local p=$work/$1
+    mkdir -p "$p"
+    cp -r "$root/experiments" "$p/"
+    printf '\n[profiles.steps]\ndata = "%s"\nepochs = %d\ntsne_epochs = []\n' "$data" "$epochs_steps" >>"$p/experiments/report.toml"
+    printf '\n[profiles.homework]\ndata = "%s"\nepochs = %d\ntsne_epochs = %s\n' "$data" "$epochs_full" "$tsne_full" >>"$p/experiments/report.toml"
+    echo "$p"
+}
+# Runs the binary with a deadline: SIGINT at the limit (the build stops after the
+# current batch and keeps finished runs), SIGKILL 30 s later.
+run_until() { # seconds log args...
+    local secs=$1 log=$2
+    shift 2
+    if command -v timeout >/dev/null; then
+        timeout -s INT -k 30 "$secs" "$bin" "$@" >>"$log" 2>&1
+    else
+        "$bin" "$@" >>"$log" 2>&1 &
+        local pid=$!
+        (sleep "$secs" && kill -INT "$pid" 2>/dev/null && sleep 30 && kill -KILL "$pid" 2>/dev/null) &
+        local watchdog=$!
+        wait "$pid"
+        local rc=$?
+        kill "$watchdog" 2>/dev/null
+        return $rc
+    fi
+}
+
+# Phase 1: CUDA proof.
+say "phase 1: proof ($device)"
+p=$(project proof)
+t=$(now_us)
+run_until "$(left)" "$results/proof.log" --root "$p" build --profile steps --device "$device" --only model-1 ||
+    fail "the proof run failed: see proof.log"
+ran_on=$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["device"])' "$p/out/runs/steps/model-1/main/run.json") ||
+    fail "no run.json after the proof run"
+[ "$ran_on" = "$device" ] || fail "the proof run trained on $ran_on, not $device"
+say "proof: Model 1 trained on $ran_on in $(seconds_since "$t") s"
+echo "- proof: Model 1, $epochs_steps epochs, trained on \`$ran_on\` ($(seconds_since "$t") s with start-up)" >>"$results/summary.md"
+
+# Phase 2: per-model ms/step at each --jobs.
+if [ "${MPS:-0}" = 1 ] && command -v nvidia-cuda-mps-control >/dev/null; then
+    nvidia-cuda-mps-control -d && say "CUDA MPS daemon started"
+fi
+best_jobs=1 best_wall=
+steps_table=$work/steps.json
+echo "{}" >"$steps_table"
+for jobs in $jobs_list; do
+    [ "$(left)" -gt 60 ] || { say "phase 2: skipping --jobs $jobs, $(left) s left"; continue; }
+    say "phase 2: 11 runs x $epochs_steps epochs at --jobs $jobs"
+    p=$(project "steps-$jobs")
+    t=$(now_us)
+    if run_until "$(left)" "$results/steps.log" --root "$p" build --profile steps --device "$device" --jobs "$jobs"; then
+        wall=$(seconds_since "$t")
+        say "--jobs $jobs: $wall s"
+        "$python" - "$p/out/runs/steps" "$jobs" "$wall" "$steps_table" <<'EOF'
+import json, os, sys
+runs, jobs, wall, table = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+t = json.load(open(table))
+for section in sorted(os.listdir(runs)):
+    for variant in sorted(os.listdir(os.path.join(runs, section))):
+        d = os.path.join(runs, section, variant)
+        if not os.path.isfile(os.path.join(d, "metrics.json")):
+            continue
+        spec = json.load(open(os.path.join(d, "spec.json")))
+        batch = spec["train"]["batch_size"]
+        last = json.load(open(os.path.join(d, "metrics.json")))["epochs"][-1]
+        run = section if variant == "main" else f"{section}/{variant}"
+        # The last epoch: the first also pays for cuDNN's and the allocator's warm-up.
+        t.setdefault(run, {})[jobs] = 1000.0 * batch / last["images_per_second"]
+t.setdefault("_wall", {})[jobs] = wall
+json.dump(t, open(table, "w"))
+EOF
+        if [ -z "$best_wall" ] || "$python" -c "import sys; sys.exit(0 if $wall < $best_wall else 1)"; then
+            best_wall=$wall best_jobs=$jobs
+        fi
+    else
+        say "--jobs $jobs did not finish: see steps.log"
+    fi
+done
+"$python" - "$steps_table" "$epochs_steps" >>"$results/summary.md" <<'EOF'
+import json, sys
+t, epochs = json.load(open(sys.argv[1])), sys.argv[2]
+wall = t.pop("_wall", {})
+jobs = sorted(wall, key=int)
+print(f"\n## Phase 2: 11 runs x {epochs} epochs\n")
+print("| ms per step (last epoch) | " + " | ".join(f"--jobs {j}" for j in jobs) + " |")
+print("|---|" + "--:|" * len(jobs))
+for run in t:
+    print(f"| {run} | " + " | ".join(f"{t[run][j]:.2f}" if j in t[run] else "–" for j in jobs) + " |")
+print("| **wall seconds, all 11** | " + " | ".join(f"{wall[j]:.1f}" for j in jobs) + " |")
+EOF
+
+# Phase 3: the homework at the fastest setting, until the limit.
+secs=$(left)
+say "phase 3: the homework ($epochs_full epochs) at --jobs $best_jobs, $secs s left"
+p=$(project full)
+t=$(now_us)
+run_until "$secs" "$results/full.log" --root "$p" build --profile homework --device "$device" --jobs "$best_jobs"
+rc=$?
+wall=$(seconds_since "$t")
+[ $rc = 0 ] && say "homework built in $wall s" || say "homework stopped after $wall s (exit $rc): the finished runs are kept"
+"$bin" --root "$p" render --profile homework >>"$results/full.log" 2>&1 || say "render failed: see full.log"
+"$bin" --root "$p" list --profile homework >>"$results/full.log" 2>&1 || true
+"$python" - "$p/out" "$results" "$wall" "$rc" "$best_jobs" "$epochs_full" >>"$results/summary.md" <<'EOF'
+import json, os, sys, tarfile
+out, results, wall, rc, jobs, epochs = sys.argv[1:]
+print(f"\n## Phase 3: the homework, {epochs} epochs, --jobs {jobs}\n")
+print(f"{'Finished' if rc == '0' else f'Stopped at the limit (exit {rc})'} after {float(wall):.1f} s.\n")
+print("| run | status | epochs | train acc. | test acc. | seconds |")
+print("|---|---|--:|--:|--:|--:|")
+runs = os.path.join(out, "runs", "homework")
+for section in sorted(os.listdir(runs)) if os.path.isdir(runs) else []:
+    for variant in sorted(os.listdir(os.path.join(runs, section))):
+        d = os.path.join(runs, section, variant)
+        if not os.path.isfile(os.path.join(d, "run.json")):
+            continue
+        rec = json.load(open(os.path.join(d, "run.json")))
+        m = json.load(open(os.path.join(d, "metrics.json")))["epochs"]
+        last = m[-1] if m else {}
+        run = section if variant == "main" else f"{section}/{variant}"
+        print(f"| {run} | {rec['status']['state'] if isinstance(rec['status'], dict) else rec['status']} | {len(m)} | "
+              f"{100 * last.get('train_accuracy', float('nan')):.2f} % | {100 * last.get('test_accuracy', float('nan')):.2f} % | "
+              f"{sum(e['seconds'] for e in m):.1f} |")
+site = os.path.join(out, "site")
+if os.path.isdir(site):
+    with tarfile.open(os.path.join(results, "site.tar.gz"), "w:gz") as t:
+        t.add(site, arcname="site")
+for name in ("report.md",):
+    if os.path.isfile(os.path.join(out, name)):
+        with open(os.path.join(out, name), "rb") as f, open(os.path.join(results, name), "wb") as g:
+            g.write(f.read())
+EOF
+say "done in $(elapsed) s; results in $results: $(ls "$results" | tr '\n' ' ')"

@@ -93,6 +93,10 @@ pub struct BuildArgs {
     /// Runs trained at once, each in its own process (longest first).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: u16,
+    /// Reuse runs stored for the same spec on another kind of device (a CPU run on a GPU
+    /// build, or the reverse) instead of retraining them.
+    #[arg(long)]
+    pub reuse_any_device: bool,
 }
 
 /// `report check`.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::experiment::{Experiments, REPORT_FILE};
-use crate::plan::{self, RunKey, RunSpec};
+use crate::plan::{self, Devices, RunSpec};
 use crate::store::{Inventory, Store};
 
 /// An opened project: its experiments parsed, its store located.
@@ -70,19 +70,20 @@ impl Project {
     }
 
     /// `specs` of `profile` with their keys and what the store holds for each: the one
-    /// plan the later stages read. `fingerprint` gives the data fingerprint a run's key
-    /// is computed with.
+    /// plan the later stages read. `keys` gives the data fingerprint a run's key is
+    /// computed with and the devices whose runs are accepted.
     pub fn survey(
         &self,
         profile: &str,
         specs: Vec<RunSpec>,
-        fingerprint: impl Fn(&RunSpec) -> String,
+        keys: impl Fn(&RunSpec) -> (String, Devices),
     ) -> Inventory {
         let runs = specs
             .into_iter()
             .map(|spec| {
-                let key = RunKey::of(&spec, &fingerprint(&spec));
-                (spec, key)
+                let (fingerprint, devices) = keys(&spec);
+                let (key, also) = devices.keys(&spec, &fingerprint);
+                (spec, key, also)
             })
             .collect();
         Inventory::survey(

@@ -14,7 +14,7 @@ use chrono::Utc;
 
 use crate::data;
 use crate::fsx;
-use crate::plan::{RunId, RunSpec};
+use crate::plan::{Devices, RunId, RunSpec};
 use crate::project::{self, Project};
 use crate::store::lock::StoreLock;
 use crate::store::record::{BuildInfo, DataInfo};
@@ -41,6 +41,8 @@ pub struct BuildOptions {
     pub device: DeviceChoice,
     /// Data source overriding the profile's.
     pub data: Option<PathBuf>,
+    /// Reuse runs stored for the same spec on another kind of device.
+    pub reuse_any_device: bool,
     /// Runs trained at once, each in its own process.
     pub jobs: usize,
 }
@@ -72,7 +74,12 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
     fsx::remove_stale_temps(&store.runs_root())?;
     fsx::remove_stale_temps(&store.cache_root())?;
 
-    let mut inventory = project.survey(&opts.profile, specs, |_| fingerprint.clone());
+    let device = opts.device.resolve()?;
+    let devices = Devices {
+        kind: device::kind(device),
+        reuse_any: opts.reuse_any_device,
+    };
+    let mut inventory = project.survey(&opts.profile, specs, |_| (fingerprint.clone(), devices));
     // The templates and the prose are the author's too: a mistake there fails now, not
     // after hours of training.
     crate::render::preflight(project, &inventory)?;
@@ -100,7 +107,6 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
 
     let trained: Vec<RunId> = todo.iter().map(|r| r.spec.id.clone()).collect();
     if !todo.is_empty() {
-        let device = opts.device.resolve()?;
         let loaded = Instant::now();
         let dataset = data::load(&source, &store.data_cache())?;
         for run in &todo {
@@ -156,6 +162,8 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
         git_commit: git_describe(&project.root),
         data: source.display().to_string(),
         data_fingerprint: fingerprint,
+        device: devices.kind,
+        reuse_any_device: devices.reuse_any,
         started,
         finished: Utc::now(),
     };

@@ -17,6 +17,7 @@ pub fn run(project: &Project, args: BuildArgs) -> Result<()> {
         device: args.device,
         data: args.selection.data,
         jobs: args.jobs.into(),
+        reuse_any_device: args.reuse_any_device,
     };
     let built = build::build(project, &opts)?;
     print!("{}", summary_table(&built));

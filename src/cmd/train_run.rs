@@ -28,7 +28,7 @@ pub fn run(project: &Project, args: WorkerArgs) -> Result<()> {
         &project.store,
         &args.profile,
         spec,
-        &RunKey::of(spec, &fingerprint),
+        &RunKey::of(spec, &fingerprint, crate::train::device::kind(device)),
         &on_device,
         &info,
     )

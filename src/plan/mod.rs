@@ -29,23 +29,83 @@ impl fmt::Display for RunKey {
 }
 
 impl RunKey {
-    /// The key of `spec` trained on data with `data_fingerprint`: the resolved training
-    /// spec, the profile, the data and this crate's version (a new version may train
-    /// differently, so it never reuses an older one's runs).
-    pub fn of(spec: &RunSpec, data_fingerprint: &str) -> RunKey {
+    /// The key of `spec` trained on `device` on data with `data_fingerprint`: the
+    /// resolved training spec, the profile, the data, the kind of device (a GPU's
+    /// kernels do not give a CPU's floats, so one does not stand in for the other) and
+    /// this crate's version (a new version may train differently, so it never reuses an
+    /// older one's runs).
+    pub fn of(spec: &RunSpec, data_fingerprint: &str, device: DeviceKind) -> RunKey {
         #[derive(Serialize)]
         struct KeyInput<'a> {
             crate_version: &'a str,
             profile: &'a str,
             data: &'a str,
             train: &'a TrainSpec,
+            // Left out for the CPU, so that CPU runs keep the keys they had before
+            // the device was part of the key.
+            #[serde(skip_serializing_if = "DeviceKind::is_cpu")]
+            device: DeviceKind,
         }
         RunKey(crate::hash::value(&KeyInput {
             crate_version: env!("CARGO_PKG_VERSION"),
             profile: &spec.profile,
             data: data_fingerprint,
             train: &spec.train,
+            device,
         }))
+    }
+}
+
+/// Which devices' runs a survey of the store accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Devices {
+    /// The kind the build trains on: the key of every run it trains.
+    pub kind: DeviceKind,
+    /// Also reuse runs stored for the same spec on another kind (`--reuse-any-device`).
+    pub reuse_any: bool,
+}
+
+impl Devices {
+    /// The key of `spec` on [`Devices::kind`], and the keys on the other kinds that are
+    /// accepted too.
+    pub fn keys(&self, spec: &RunSpec, data_fingerprint: &str) -> (RunKey, Vec<RunKey>) {
+        let also = DeviceKind::ALL
+            .into_iter()
+            .filter(|k| self.reuse_any && *k != self.kind)
+            .map(|k| RunKey::of(spec, data_fingerprint, k))
+            .collect();
+        (RunKey::of(spec, data_fingerprint, self.kind), also)
+    }
+}
+
+/// The kind of device a run trains on: what its key and its reuse depend on (which
+/// CUDA device of several does not matter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceKind {
+    /// The CPU.
+    #[default]
+    Cpu,
+    /// An NVIDIA GPU.
+    Cuda,
+}
+
+impl DeviceKind {
+    /// Every kind.
+    pub const ALL: [DeviceKind; 2] = [DeviceKind::Cpu, DeviceKind::Cuda];
+
+    /// Whether this is the CPU.
+    pub fn is_cpu(&self) -> bool {
+        *self == DeviceKind::Cpu
+    }
+
+    /// The kind of a recorded device label: `cpu`, `cuda:0`.
+    pub fn of_label(label: &str) -> DeviceKind {
+        if label.starts_with("cuda") {
+            DeviceKind::Cuda
+        } else {
+            DeviceKind::Cpu
+        }
     }
 }
 
@@ -116,5 +176,31 @@ mod tests {
         let mut v = vec!["model-10", "model-2", "model-1", "alpha"];
         v.sort_by(|a, b| natural_cmp(a, b));
         assert_eq!(v, ["alpha", "model-1", "model-2", "model-10"]);
+    }
+
+    #[test]
+    fn the_device_kind_is_in_the_key_and_cpu_keys_are_as_before() {
+        let spec = RunSpec::example("M", vec![]);
+        // The key as it was computed before the device joined it.
+        #[derive(Serialize)]
+        struct Before<'a> {
+            crate_version: &'a str,
+            profile: &'a str,
+            data: &'a str,
+            train: &'a TrainSpec,
+        }
+        let before = crate::hash::value(&Before {
+            crate_version: env!("CARGO_PKG_VERSION"),
+            profile: &spec.profile,
+            data: "fp",
+            train: &spec.train,
+        });
+        let cpu = RunKey::of(&spec, "fp", DeviceKind::Cpu);
+        let cuda = RunKey::of(&spec, "fp", DeviceKind::Cuda);
+        assert_eq!(cpu.0, before);
+        assert_ne!(cpu, cuda);
+        assert_eq!(cuda, RunKey::of(&spec, "fp", DeviceKind::Cuda));
+        assert_eq!(DeviceKind::of_label("cuda:3"), DeviceKind::Cuda);
+        assert_eq!(DeviceKind::of_label("cpu"), DeviceKind::Cpu);
     }
 }

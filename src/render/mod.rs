@@ -20,7 +20,9 @@ use anyhow::{Context, Result};
 
 use crate::fsx;
 use crate::plan::RunId;
+use crate::plan::{DeviceKind, Devices};
 use crate::project::Project;
+use crate::store::record::BuildInfo;
 use crate::store::{Inventory, RunRecord, Store};
 
 /// The HTML page's template.
@@ -97,21 +99,25 @@ pub fn preflight(project: &Project, inventory: &Inventory) -> Result<()> {
 }
 
 /// The runs of `profile` as the store holds them, for a render without a build: each
-/// run's key is computed with the data fingerprint of the last build of this profile
-/// (`build.json`); without one, with the fingerprint the run itself recorded, which
-/// still proves the run was trained for this very spec.
+/// run's key is computed with the data fingerprint and the devices of the last build of
+/// this profile (`build.json`); without one, with the fingerprint and the device the
+/// run itself recorded, which still proves the run was trained for this very spec.
 pub fn survey_store(project: &Project, profile: &str) -> Result<Inventory> {
     let specs = project.all_runs(profile)?;
     let store = &project.store;
-    let built = fsx::read_json::<crate::store::record::BuildInfo>(&store.build_info())
-        .ok()
-        .filter(|b| b.profile == profile)
-        .map(|b| b.data_fingerprint);
+    let built = BuildInfo::last(store, profile);
     Ok(project.survey(profile, specs, |spec| match &built {
-        Some(f) => f.clone(),
-        None => fsx::read_json::<RunRecord>(&store.run(profile, &spec.id).record())
-            .map(|r| r.data.fingerprint)
-            .unwrap_or_default(),
+        Some(b) => (b.data_fingerprint.clone(), b.devices()),
+        None => fsx::read_json::<RunRecord>(&store.run(profile, &spec.id).record()).map_or_else(
+            |_| (String::new(), Devices::default()),
+            |r| {
+                let devices = Devices {
+                    kind: DeviceKind::of_label(&r.device),
+                    reuse_any: false,
+                };
+                (r.data.fingerprint, devices)
+            },
+        ),
     }))
 }
 
@@ -370,6 +376,47 @@ mod tests {
         for img in &imgs[1..] {
             assert!(img.contains(r#"loading="lazy""#), "{img}");
         }
+    }
+
+    #[test]
+    fn a_run_of_another_kind_of_device_is_stale_unless_its_reuse_is_asked_for() {
+        use crate::plan::{DeviceKind, Devices};
+        use crate::store::RunState;
+        let (_d, p) = stored();
+        let specs = p.all_runs("p").unwrap();
+        let base_state = |devices: Devices| {
+            let inv = p.survey("p", specs.clone(), |_| (FINGERPRINT.to_owned(), devices));
+            let run = inv.runs.into_iter().find(|r| r.spec.id.section == "base");
+            run.unwrap().state
+        };
+        let cuda = Devices {
+            kind: DeviceKind::Cuda,
+            reuse_any: false,
+        };
+        // The fixture's runs were stored with CPU keys.
+        assert!(matches!(
+            base_state(Devices::default()),
+            RunState::Cached(_)
+        ));
+        assert!(matches!(base_state(cuda), RunState::Stale(_)));
+        let reuse = Devices {
+            reuse_any: true,
+            ..cuda
+        };
+        assert!(matches!(base_state(reuse), RunState::Cached(_)));
+        // A render without a build accepts what the last build did.
+        store_build_info(&p);
+        let mut info = crate::store::record::BuildInfo::last(&p.store, "p").unwrap();
+        let rendered_base = |info: &crate::store::record::BuildInfo| {
+            fsx::write_json(&p.store.build_info(), info).unwrap();
+            let inv = survey_store(&p, "p").unwrap();
+            let run = inv.runs.into_iter().find(|r| r.spec.id.section == "base");
+            run.unwrap().state
+        };
+        info.device = DeviceKind::Cuda;
+        assert!(matches!(rendered_base(&info), RunState::Stale(_)));
+        info.reuse_any_device = true;
+        assert!(matches!(rendered_base(&info), RunState::Cached(_)));
     }
 
     #[test]

@@ -164,7 +164,7 @@ pub(super) fn store_run_with(
     let started = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
     let record = RunRecord {
         format: RECORD_FORMAT,
-        key: RunKey::of(spec, fingerprint),
+        key: RunKey::of(spec, fingerprint, crate::plan::DeviceKind::Cpu),
         id: spec.id.clone(),
         profile: "p".into(),
         status,
@@ -203,6 +203,8 @@ pub(super) fn store_build_info(project: &Project) {
         git_commit: Some("abc1234".into()),
         data: "data/none".into(),
         data_fingerprint: FINGERPRINT.into(),
+        device: crate::plan::DeviceKind::Cpu,
+        reuse_any_device: false,
         started: t,
         finished: t,
     };

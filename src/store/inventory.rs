@@ -58,8 +58,11 @@ impl RunState {
 pub struct PlannedRun {
     /// The resolved spec.
     pub spec: RunSpec,
-    /// The key a stored run must have to be reused.
+    /// The key a stored run must have to be reused, and the one a run trained now gets.
     pub key: RunKey,
+    /// Other keys a stored run may have and still be reused: the same spec's keys on
+    /// other kinds of device, when the build was told to reuse any (`--reuse-any-device`).
+    pub also: Vec<RunKey>,
     /// What the store held when last looked at.
     pub state: RunState,
 }
@@ -76,18 +79,23 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    /// Looks up every `(spec, key)` in the store.
+    /// Looks up every `(spec, key, also)` in the store.
     pub fn survey(
         store: &Store,
         profile: &str,
         sections: Vec<String>,
-        runs: Vec<(RunSpec, RunKey)>,
+        runs: Vec<(RunSpec, RunKey, Vec<RunKey>)>,
     ) -> Inventory {
         let runs = runs
             .into_iter()
-            .map(|(spec, key)| {
-                let state = look_up(store, profile, &spec.id, &key);
-                PlannedRun { spec, key, state }
+            .map(|(spec, key, also)| {
+                let state = look_up(store, profile, &spec.id, &key, &also);
+                PlannedRun {
+                    spec,
+                    key,
+                    also,
+                    state,
+                }
             })
             .collect();
         Inventory {
@@ -104,6 +112,7 @@ impl Inventory {
             .into_iter()
             .map(|spec| PlannedRun {
                 key: RunKey(String::new()),
+                also: Vec::new(),
                 spec,
                 state: RunState::Missing,
             })
@@ -118,7 +127,7 @@ impl Inventory {
     /// Looks again at the runs in `ids` (after training them).
     pub fn refresh(&mut self, store: &Store, ids: &[RunId]) {
         for run in self.runs.iter_mut().filter(|r| ids.contains(&r.spec.id)) {
-            run.state = look_up(store, &self.profile, &run.spec.id, &run.key);
+            run.state = look_up(store, &self.profile, &run.spec.id, &run.key, &run.also);
         }
     }
 
@@ -130,8 +139,8 @@ impl Inventory {
     }
 }
 
-/// What the store holds for run `id` of `profile`, against `wanted`.
-fn look_up(store: &Store, profile: &str, id: &RunId, wanted: &RunKey) -> RunState {
+/// What the store holds for run `id` of `profile`, against `wanted` (or one of `also`).
+fn look_up(store: &Store, profile: &str, id: &RunId, wanted: &RunKey, also: &[RunKey]) -> RunState {
     let files = store.run(profile, id);
     let record = match record::verify(&files) {
         Verified::Absent => return RunState::Missing,
@@ -145,7 +154,7 @@ fn look_up(store: &Store, profile: &str, id: &RunId, wanted: &RunKey) -> RunStat
                 record: *record,
                 metrics,
             });
-            if &stored.record.key == wanted {
+            if &stored.record.key == wanted || also.contains(&stored.record.key) {
                 RunState::Cached(stored)
             } else {
                 RunState::Stale(stored)

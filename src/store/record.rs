@@ -7,10 +7,10 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::layout::RunFiles;
+use super::layout::{RunFiles, Store};
 use crate::data::Dataset;
 use crate::fsx;
-use crate::plan::{RunId, RunKey};
+use crate::plan::{DeviceKind, Devices, RunId, RunKey};
 
 /// Version of the record format; older records are treated as missing. 2: weights in
 /// safetensors (`weights.safetensors`) rather than libtorch's archive.
@@ -253,8 +253,31 @@ pub struct BuildInfo {
     pub data: String,
     /// Its content fingerprint.
     pub data_fingerprint: String,
+    /// The kind of device it trained on (the CPU for build.json files from before).
+    #[serde(default)]
+    pub device: DeviceKind,
+    /// Whether it reused runs stored for another kind of device.
+    #[serde(default)]
+    pub reuse_any_device: bool,
     /// When the build started.
     pub started: DateTime<Utc>,
     /// When it finished.
     pub finished: DateTime<Utc>,
+}
+
+impl BuildInfo {
+    /// The last build of `profile`, when `out/build.json` is one.
+    pub fn last(store: &Store, profile: &str) -> Option<BuildInfo> {
+        fsx::read_json::<BuildInfo>(&store.build_info())
+            .ok()
+            .filter(|b| b.profile == profile)
+    }
+
+    /// The devices whose runs it accepted: what a survey without a build accepts too.
+    pub fn devices(&self) -> Devices {
+        Devices {
+            kind: self.device,
+            reuse_any: self.reuse_any_device,
+        }
+    }
 }

@@ -6,6 +6,8 @@ use std::str::FromStr;
 use anyhow::{Result, bail};
 use tch::{Cuda, Device};
 
+use crate::plan::DeviceKind;
+
 /// The device a user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceChoice {
@@ -60,6 +62,14 @@ impl DeviceChoice {
                 Ok(Device::Cuda(n))
             }
         }
+    }
+}
+
+/// The kind of `device`, as run keys name it.
+pub fn kind(device: Device) -> DeviceKind {
+    match device {
+        Device::Cuda(_) => DeviceKind::Cuda,
+        _ => DeviceKind::Cpu,
     }
 }
 
