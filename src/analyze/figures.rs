@@ -19,7 +19,7 @@ use crate::hash;
 use crate::plan::{RunKey, RunSpec};
 use crate::store::npy::{self, MatrixF32};
 use crate::store::record::{self, RunRecord};
-use crate::store::{Inventory, Metrics, RunState, Store};
+use crate::store::{Inventory, Metrics, RunFiles, RunState, Store};
 use crate::text;
 
 /// Neighbours used for the k-NN accuracy of embeddings and latent spaces.
@@ -203,6 +203,7 @@ fn draw_section(
     } else {
         None
     };
+    embed_snapshots(store, runs)?;
     let mut run_figures = Vec::new();
     for run in runs {
         run_figures.push(draw_run(store, run, y_range)?);
@@ -263,13 +264,7 @@ fn draw_run(store: &Store, run: &StoredRun<'_>, y_range: (f64, f64)) -> Result<R
         labels = read_labels(&files.snapshot_labels())?;
     }
     for snap in &run.record.snapshots {
-        let path = files.dir.join(&snap.file);
-        let digest = run
-            .record
-            .files
-            .get(&snap.file)
-            .map(|f| f.blake3.clone())
-            .unwrap_or_default();
+        let (path, digest) = snapshot_file(&files, run, snap);
         let result = embedding(store, &path, &digest, spec, &labels)?;
         let name = format!("tsne-epoch-{:03}", snap.epoch);
         let csv_rel = format!("{}.csv", stem(&name));
@@ -368,6 +363,43 @@ fn draw_overview(
         title.clone(),
         plot::overlay(&title, &series, "Test accuracy (%)", y_range)?,
     )?))
+}
+
+/// Embeds every snapshot of `runs` at once, each on its own thread (one embedding is
+/// single-threaded), into the t-SNE cache the drawing then reads: the same coordinates
+/// as one after another, since each is seeded and independent, in the time of the
+/// longest on enough cores.
+fn embed_snapshots(store: &Store, runs: &[&StoredRun<'_>]) -> Result<()> {
+    use rayon::prelude::*;
+    let mut jobs = Vec::new();
+    for run in runs.iter().filter(|r| !r.record.snapshots.is_empty()) {
+        let files = store.run(&run.spec.profile, &run.spec.id);
+        let labels = std::sync::Arc::new(read_labels(&files.snapshot_labels())?);
+        for snap in &run.record.snapshots {
+            let (path, digest) = snapshot_file(&files, run, snap);
+            jobs.push((run.spec, path, digest, labels.clone()));
+        }
+    }
+    jobs.par_iter()
+        .try_for_each(|(spec, path, digest, labels)| {
+            embedding(store, path, digest, spec, labels).map(drop)
+        })
+}
+
+/// A snapshot's file and its digest in the run record (which keys its cached embedding).
+fn snapshot_file(
+    files: &RunFiles,
+    run: &StoredRun<'_>,
+    snap: &record::SnapshotInfo,
+) -> (std::path::PathBuf, String) {
+    let path = files.dir.join(&snap.file);
+    let digest = run
+        .record
+        .files
+        .get(&snap.file)
+        .map(|f| f.blake3.clone())
+        .unwrap_or_default();
+    (path, digest)
 }
 
 /// A t-SNE result as cached on disk.
