@@ -193,6 +193,42 @@ fn the_page_has_every_section_and_the_numbers_of_the_store() {
 }
 
 #[test]
+fn the_tsne_section_shows_the_panel_and_links_the_single_plots() {
+    let p = built();
+    let html = read(&p, "out/site/index.html");
+    let md = read(&p, "out/report.md");
+    let dir = "figures/child/sgd";
+    // The panel is an image of both outputs; each epoch's plot is a link, not an image.
+    assert!(
+        html.contains(&format!(r#"srcset="{dir}/tsne-panel.svg""#)),
+        "no panel"
+    );
+    assert!(
+        md.contains(&format!("](site/{dir}/tsne-panel.png)")),
+        "{md}"
+    );
+    for epoch in ["000", "003"] {
+        let single = format!("{dir}/tsne-epoch-{epoch}");
+        assert!(
+            !html.contains(&format!(r#"srcset="{single}.svg""#)),
+            "{epoch} shown too"
+        );
+        assert!(
+            html.contains(&format!(r#"<a href="{single}.svg""#)),
+            "{epoch} not linked"
+        );
+        assert!(
+            !md.contains(&format!("](site/{single}.png)")),
+            "{epoch} shown in report.md"
+        );
+        assert!(
+            md.contains(&format!("](site/{single}.svg)")),
+            "{epoch} not linked in report.md"
+        );
+    }
+}
+
+#[test]
 fn runs_not_in_the_store_show_no_numbers() {
     let p = TinyProject::new();
     p.ok(&["render"]);
