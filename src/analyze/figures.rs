@@ -203,10 +203,10 @@ fn draw_section(
     } else {
         None
     };
-    embed_snapshots(store, runs)?;
+    let embedded = embed_snapshots(store, runs)?;
     let mut run_figures = Vec::new();
-    for run in runs {
-        run_figures.push(draw_run(store, run, y_range)?);
+    for (run, embedded) in runs.iter().zip(embedded) {
+        run_figures.push(draw_run(store, run, y_range, embedded)?);
     }
     Ok(SectionFigures {
         section,
@@ -217,7 +217,13 @@ fn draw_section(
     })
 }
 
-fn draw_run(store: &Store, run: &StoredRun<'_>, y_range: (f64, f64)) -> Result<RunFigures> {
+/// Draws one run's figures; `embedded` holds its snapshots' labels and embeddings.
+fn draw_run(
+    store: &Store,
+    run: &StoredRun<'_>,
+    y_range: (f64, f64),
+    embedded: Embedded,
+) -> Result<RunFigures> {
     let spec = run.spec;
     let (section, variant) = (
         &spec.id.section,
@@ -256,16 +262,10 @@ fn draw_run(store: &Store, run: &StoredRun<'_>, y_range: (f64, f64)) -> Result<R
         plot::confusion(&format!("{title} Confusion Matrix"), run.metrics)?,
     )?;
 
-    let files = store.run(&spec.profile, &spec.id);
     let mut tsne_figures = Vec::new();
     let mut panels = Vec::new();
-    let mut labels = Vec::new();
-    if !run.record.snapshots.is_empty() {
-        labels = read_labels(&files.snapshot_labels())?;
-    }
-    for snap in &run.record.snapshots {
-        let (path, digest) = snapshot_file(&files, run, snap);
-        let result = embedding(store, &path, &digest, spec, &labels)?;
+    let labels = embedded.labels;
+    for (snap, result) in run.record.snapshots.iter().zip(embedded.snapshots) {
         let name = format!("tsne-epoch-{:03}", snap.epoch);
         let csv_rel = format!("{}.csv", stem(&name));
         fsx::write_if_changed(
@@ -365,25 +365,48 @@ fn draw_overview(
     )?))
 }
 
+/// A run's snapshot labels and the embedding of each snapshot, in record order.
+#[derive(Default)]
+struct Embedded {
+    labels: Vec<u8>,
+    snapshots: Vec<CachedEmbedding>,
+}
+
 /// Embeds every snapshot of `runs` at once, each on its own thread (one embedding is
-/// single-threaded), into the t-SNE cache the drawing then reads: the same coordinates
-/// as one after another, since each is seeded and independent, in the time of the
-/// longest on enough cores.
-fn embed_snapshots(store: &Store, runs: &[&StoredRun<'_>]) -> Result<()> {
+/// single-threaded): the same coordinates as one after another, since each is seeded
+/// and independent, in the time of the longest on enough cores. One entry per run, in
+/// order.
+fn embed_snapshots(store: &Store, runs: &[&StoredRun<'_>]) -> Result<Vec<Embedded>> {
     use rayon::prelude::*;
+    let mut out: Vec<Embedded> = Vec::with_capacity(runs.len());
+    for run in runs {
+        let mut e = Embedded::default();
+        if !run.record.snapshots.is_empty() {
+            let files = store.run(&run.spec.profile, &run.spec.id);
+            e.labels = read_labels(&files.snapshot_labels())?;
+        }
+        out.push(e);
+    }
     let mut jobs = Vec::new();
-    for run in runs.iter().filter(|r| !r.record.snapshots.is_empty()) {
+    for (i, run) in runs.iter().enumerate() {
         let files = store.run(&run.spec.profile, &run.spec.id);
-        let labels = std::sync::Arc::new(read_labels(&files.snapshot_labels())?);
         for snap in &run.record.snapshots {
             let (path, digest) = snapshot_file(&files, run, snap);
-            jobs.push((run.spec, path, digest, labels.clone()));
+            jobs.push((i, run.spec, path, digest));
         }
     }
-    jobs.par_iter()
-        .try_for_each(|(spec, path, digest, labels)| {
-            embedding(store, path, digest, spec, labels).map(drop)
+    // rayon's collect keeps the jobs' order, so each result goes back to its run in
+    // the order of its snapshots.
+    let results: Vec<(usize, CachedEmbedding)> = jobs
+        .par_iter()
+        .map(|(i, spec, path, digest)| {
+            embedding(store, path, digest, spec, &out[*i].labels).map(|e| (*i, e))
         })
+        .collect::<Result<_>>()?;
+    for (i, e) in results {
+        out[i].snapshots.push(e);
+    }
+    Ok(out)
 }
 
 /// A snapshot's file and its digest in the run record (which keys its cached embedding).
