@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::experiment::{Experiments, REPORT_FILE};
 use crate::plan::{self, Devices, RunSpec};
+use crate::store::record::BuildInfo;
 use crate::store::{Inventory, Store};
 
 /// An opened project: its experiments parsed, its store located.
@@ -92,6 +93,20 @@ impl Project {
             plan::section_order(&self.experiments),
             runs,
         )
+    }
+
+    /// [`Project::survey`] for data with `fingerprint`, accepting the devices the last
+    /// build of `profile` accepted (the CPU's without one): what a command that trains
+    /// nothing (`figures`, `list`) sees.
+    pub fn survey_as_last_build(
+        &self,
+        profile: &str,
+        specs: Vec<RunSpec>,
+        fingerprint: &str,
+    ) -> Inventory {
+        let devices =
+            BuildInfo::last(&self.store, profile).map_or_else(Devices::default, |b| b.devices());
+        self.survey(profile, specs, |_| (fingerprint.to_owned(), devices))
     }
 
     /// The data source of `profile`: `--data` when given, else the profile's `data`,

@@ -6,7 +6,6 @@ use crate::cli::FiguresArgs;
 use crate::data;
 use crate::project::{self, Project};
 use crate::store::lock::StoreLock;
-use crate::store::record::BuildInfo;
 
 /// Draws the figures of the selected sections and prints where they are.
 pub fn run(project: &Project, args: FiguresArgs) -> Result<()> {
@@ -18,10 +17,7 @@ pub fn run(project: &Project, args: FiguresArgs) -> Result<()> {
     let fingerprint = data::fingerprint(&source)?;
     // It rewrites out/site/figures: never while a build (or another writer) is at work.
     let _lock = StoreLock::acquire(&project.store.lock_path())?;
-    // The runs the last build accepted (the CPU's without one).
-    let devices =
-        BuildInfo::last(&project.store, &profile).map_or_else(Default::default, |b| b.devices());
-    let inventory = project.survey(&profile, specs, |_| (fingerprint.clone(), devices));
+    let inventory = project.survey_as_last_build(&profile, specs, &fingerprint);
     let analysis = crate::analyze::figures::analyze(
         &project.store,
         &inventory,

@@ -5,7 +5,6 @@ use anyhow::Result;
 use crate::cli::ListArgs;
 use crate::data;
 use crate::project::Project;
-use crate::store::record::BuildInfo;
 use crate::store::{RunState, RunStatus};
 use crate::text;
 
@@ -15,10 +14,7 @@ pub fn run(project: &Project, args: ListArgs) -> Result<()> {
     let specs = project.runs(&profile, &args.selection.only)?;
     let source = project.data_source(&profile, args.selection.data.as_deref())?;
     let fingerprint = data::fingerprint(&source)?;
-    // The runs the last build accepted (the CPU's without one).
-    let devices =
-        BuildInfo::last(&project.store, &profile).map_or_else(Default::default, |b| b.devices());
-    let inventory = project.survey(&profile, specs, |_| (fingerprint.clone(), devices));
+    let inventory = project.survey_as_last_build(&profile, specs, &fingerprint);
     println!("{:<20} {:<9} {:>9}  note", "run", "state", "test acc");
     for run in &inventory.runs {
         let (acc, note) = match &run.state {
