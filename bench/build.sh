@@ -26,7 +26,7 @@ echo "Command: \`bench/run.sh build\` ($(date -u +%F))"
 echo
 echo "| what | result |"
 echo "|---|---|"
-echo "| \`report build --profile quick\`, empty store (11 runs, 8 epochs, 5,000 images) | $(seconds "$bin" --root "$work" build --profile quick --device cpu) |"
+echo "| \`report build --profile quick\`, empty store (11 runs × 3 seeds, 8 epochs, 5,000 images) | $(seconds "$bin" --root "$work" build --profile quick --device cpu) |"
 for i in 1 2 3; do
     echo "| no-change \`report build --profile quick\` (try $i) | $(seconds "$bin" --root "$work" build --profile quick --device cpu) |"
 done

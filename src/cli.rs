@@ -177,6 +177,7 @@ mod tests {
         let sent = WorkerArgs {
             profile: "quick".into(),
             run: "model-9/adam".into(),
+            seed: 2,
             device: DeviceChoice::Cuda(1),
             threads: 3,
             data: PathBuf::from("data/a b.tar.gz"),

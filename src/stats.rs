@@ -4,10 +4,10 @@
 //! Conventions, the ones a reader checks against scipy: the standard deviation is the
 //! sample one (n − 1); intervals are two-sided 95 %; two runs are compared by Welch's
 //! t-test (`scipy.stats.ttest_ind(a, b, equal_var=False)`), or by the paired t-test
-//! (`ttest_rel`) when both ran the same seeds; the verdict is *better* or *worse* when the
-//! interval of the difference excludes 0 and *within noise* when it covers it. A value
+//! (`ttest_rel`) when both ran the same seeds; the difference is *higher* or *lower* when
+//! its interval excludes 0 and *within noise* when it covers it. A value
 //! that is not finite (a diverged seed) is left out and counted, never averaged in, and
-//! with fewer than two values there is no spread and no verdict.
+//! with fewer than two values there is no spread and no comparison.
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -55,14 +55,14 @@ impl Summary {
     }
 }
 
-/// What a comparison says.
+/// What the interval of a difference says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Verdict {
+pub enum Direction {
     /// The interval of the difference lies above 0.
-    Better,
+    Higher,
     /// It lies below 0.
-    Worse,
+    Lower,
     /// It covers 0.
     WithinNoise,
 }
@@ -90,8 +90,8 @@ pub struct Comparison {
     pub df: f64,
     /// Which test.
     pub test: Test,
-    /// What the interval says.
-    pub verdict: Verdict,
+    /// Which side of 0 the interval lies on.
+    pub direction: Direction,
 }
 
 /// Welch's comparison of `a` and `b`, non-finite values left out; `None` unless both
@@ -135,7 +135,7 @@ pub fn paired(a: &[f64], b: &[f64]) -> Option<Comparison> {
     Some(compare(mean(&d), se, n - 1.0, Test::Paired))
 }
 
-/// The interval, p-value and verdict of a difference with standard error `se`.
+/// The interval, p-value and direction of a difference with standard error `se`.
 fn compare(difference: f64, se: f64, df: f64, test: Test) -> Comparison {
     let (interval, p_value) = if se > 0.0 {
         let t = difference / se;
@@ -151,12 +151,12 @@ fn compare(difference: f64, se: f64, df: f64, test: Test) -> Comparison {
         let p = if difference == 0.0 { 1.0 } else { 0.0 };
         ((difference, difference), p)
     };
-    let verdict = if interval.0 > 0.0 {
-        Verdict::Better
+    let direction = if interval.0 > 0.0 {
+        Direction::Higher
     } else if interval.1 < 0.0 {
-        Verdict::Worse
+        Direction::Lower
     } else {
-        Verdict::WithinNoise
+        Direction::WithinNoise
     };
     Comparison {
         difference,
@@ -164,7 +164,7 @@ fn compare(difference: f64, se: f64, df: f64, test: Test) -> Comparison {
         p_value,
         df,
         test,
-        verdict,
+        direction,
     }
 }
 
@@ -228,11 +228,14 @@ mod tests {
         close(w.df, 1.0407993338884263);
         close(w.p_value, 0.717092178275335);
         close_pair(w.interval, (-0.12790464661814627, 0.1179046466181465));
-        assert_eq!((w.test, w.verdict), (Test::Welch, Verdict::WithinNoise));
+        assert_eq!((w.test, w.direction), (Test::Welch, Direction::WithinNoise));
         let p = paired(&a, &b).unwrap();
         close(p.p_value, 0.6771710655658094);
         close_pair(p.interval, (-0.11935584262557233, 0.10935584262557232));
-        assert_eq!((p.test, p.verdict), (Test::Paired, Verdict::WithinNoise));
+        assert_eq!(
+            (p.test, p.direction),
+            (Test::Paired, Direction::WithinNoise)
+        );
     }
 
     #[test]
@@ -243,14 +246,14 @@ mod tests {
         close(w.df, 3.7188074121502934);
         close(w.p_value, 0.03407654057838328);
         close_pair(w.interval, (0.004810249054297951, 0.07118975094570201));
-        assert_eq!(w.verdict, Verdict::Better);
+        assert_eq!(w.direction, Direction::Higher);
         let p = paired(&a, &b).unwrap();
         close(p.p_value, 0.1400572482074561);
         close_pair(p.interval, (-0.030617981247099836, 0.10661798124709987));
-        assert_eq!(p.verdict, Verdict::WithinNoise);
+        assert_eq!(p.direction, Direction::WithinNoise);
         // Swapped sides: the same numbers, negated, and "worse".
         let back = welch(&b, &a).unwrap();
-        assert_eq!(back.verdict, Verdict::Worse);
+        assert_eq!(back.direction, Direction::Lower);
         close(back.p_value, w.p_value);
         let s = Summary::of(&b);
         close(s.std.unwrap(), 0.012096831541082691);
@@ -276,7 +279,7 @@ mod tests {
         let p = paired(&a, &b).unwrap();
         close(p.p_value, 1.0);
         close_pair(p.interval, (-0.24841377117503297, 0.24841377117503297));
-        assert_eq!(p.verdict, Verdict::WithinNoise);
+        assert_eq!(p.direction, Direction::WithinNoise);
     }
 
     #[test]
@@ -285,10 +288,13 @@ mod tests {
         let w = welch(&[0.5, 0.5], &[0.4, 0.4]).unwrap();
         close(w.p_value, 0.0);
         close_pair(w.interval, (0.09999999999999998, 0.09999999999999998));
-        assert_eq!(w.verdict, Verdict::Better);
+        assert_eq!(w.direction, Direction::Higher);
         // scipy says nan (0/0) for equal constant samples; here: no difference, p = 1.
         let same = welch(&[0.5, 0.5], &[0.5, 0.5]).unwrap();
-        assert_eq!((same.p_value, same.verdict), (1.0, Verdict::WithinNoise));
+        assert_eq!(
+            (same.p_value, same.direction),
+            (1.0, Direction::WithinNoise)
+        );
         let s = Summary::of(&[0.5, 0.5, 0.5]);
         assert_eq!((s.std, s.interval), (Some(0.0), Some((0.5, 0.5))));
     }

@@ -22,6 +22,44 @@ pub fn percent(fraction: f64, decimals: usize) -> String {
     format!("{:.*} %", decimals, 100.0 * fraction)
 }
 
+/// A signed difference with `decimals` places and a unit: "+1.23 pp", "−0.40 pp",
+/// "±0.00 pp" when it rounds to zero (a true minus sign, as typeset).
+pub fn signed(value: f64, decimals: usize, unit: &str) -> String {
+    let unit = if unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {unit}")
+    };
+    let rounded = format!("{:.*}", decimals, value.abs());
+    if rounded.chars().all(|c| c == '0' || c == '.') {
+        format!("±{rounded}{unit}")
+    } else if value > 0.0 {
+        format!("+{rounded}{unit}")
+    } else {
+        format!("−{rounded}{unit}")
+    }
+}
+
+/// A p-value as papers print it: "p = 0.042", "p < 0.001".
+pub fn p_value(p: f64) -> String {
+    if p < 0.001 {
+        "p < 0.001".to_owned()
+    } else {
+        format!("p = {p:.3}")
+    }
+}
+
+/// A mean fraction and its standard deviation as percentages: "62.31 ± 1.20 %".
+pub fn percent_spread(mean: f64, sd: f64, decimals: usize) -> String {
+    format!(
+        "{:.*} ± {:.*} %",
+        decimals,
+        100.0 * mean,
+        decimals,
+        100.0 * sd
+    )
+}
+
 /// A duration as people say it: "42 s", "3 min 05 s", "1 h 02 min".
 pub fn duration(seconds: f64) -> String {
     let s = seconds.max(0.0).round() as i64;
@@ -70,6 +108,18 @@ mod tests {
         assert_eq!(percent(0.68421, 2), "68.42 %");
         assert_eq!(percent(0.68421, 1), "68.4 %");
         assert_eq!(percent(1.0, 1), "100.0 %");
+    }
+
+    #[test]
+    fn signed_differences_and_p_values_read_as_printed() {
+        assert_eq!(signed(1.234, 2, "pp"), "+1.23 pp");
+        assert_eq!(signed(-0.4, 2, "pp"), "−0.40 pp");
+        assert_eq!(signed(-0.004, 2, "pp"), "±0.00 pp");
+        assert_eq!(signed(0.0123, 3, ""), "+0.012");
+        assert_eq!(p_value(0.04231), "p = 0.042");
+        assert_eq!(p_value(0.0004), "p < 0.001");
+        assert_eq!(p_value(1.0), "p = 1.000");
+        assert_eq!(percent_spread(0.623149, 0.012, 2), "62.31 ± 1.20 %");
     }
 
     #[test]

@@ -12,14 +12,15 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::plot::{self, Drawn};
+use super::seeds::Curve;
 use super::tsne;
 use super::{Analysis, FigureKind, FigureRef, RunFigures, SectionFigures, TsneFigure, TsneStats};
 use crate::fsx;
 use crate::hash;
 use crate::plan::{RunKey, RunSpec};
 use crate::store::npy::{self, MatrixF32};
-use crate::store::record::{self, RunRecord};
-use crate::store::{Inventory, Metrics, RunFiles, RunState, Store};
+use crate::store::record::{self, EpochMetrics, RunRecord};
+use crate::store::{Inventory, Metrics, RunFiles, RunState, RunStatus, Store};
 use crate::text;
 
 /// Neighbours used for the k-NN accuracy of embeddings and latent spaces.
@@ -30,6 +31,63 @@ struct StoredRun<'a> {
     spec: &'a RunSpec,
     record: &'a RunRecord,
     metrics: &'a Metrics,
+}
+
+/// The stored seeds of one run, in seed order: its curves are their mean, its
+/// confusion matrix and t-SNE the first stored seed's.
+struct Group<'r, 'a> {
+    seeds: Vec<&'r StoredRun<'a>>,
+}
+
+impl<'r, 'a> Group<'r, 'a> {
+    /// `runs` (in report order, seeds of a run together) gathered by run.
+    fn all(runs: &[&'r StoredRun<'a>]) -> Vec<Group<'r, 'a>> {
+        crate::plan::by_run(runs.iter().copied(), |r| &r.spec.id)
+            .into_iter()
+            .map(|seeds| Group { seeds })
+            .collect()
+    }
+
+    /// The seed whose confusion matrix and t-SNE are shown.
+    fn shown(&self) -> &'r StoredRun<'a> {
+        self.seeds[0]
+    }
+
+    fn spec(&self) -> &'a RunSpec {
+        self.shown().spec
+    }
+
+    /// The metrics the curves are drawn from: the complete seeds' (a diverged seed is
+    /// left out of a mean), or the shown seed's alone when none completed.
+    fn curve_runs(&self) -> Vec<&'a Metrics> {
+        let complete: Vec<&Metrics> = self
+            .seeds
+            .iter()
+            .filter(|r| r.record.status == RunStatus::Complete)
+            .map(|r| r.metrics)
+            .collect();
+        if complete.is_empty() {
+            vec![self.shown().metrics]
+        } else {
+            complete
+        }
+    }
+
+    /// `f` of every epoch, as one curve (a mean with its spread over several seeds).
+    fn curve(&self, f: impl Fn(&EpochMetrics) -> f64) -> Curve {
+        Curve::of(&self.curve_runs(), f)
+    }
+
+    /// The run's title, with the shown seed when it has several: "Model 9 with Adam
+    /// (seed 0)", for the figures of one seed.
+    fn shown_title(&self) -> String {
+        let spec = self.spec();
+        if spec.seeds.len() > 1 {
+            format!("{} (seed {})", spec.title(), spec.train.seed)
+        } else {
+            spec.title()
+        }
+    }
 }
 
 /// Draws the figures of `only` (every section when empty) and returns the manifest of
@@ -66,6 +124,7 @@ pub fn analyze(store: &Store, inventory: &Inventory, only: &[String]) -> Result<
             continue;
         }
         let digest = section_digest(&runs, y_range);
+        let runs = Group::all(&runs);
         let old = previous
             .as_ref()
             .and_then(|a| a.sections.iter().find(|s| s.section == section));
@@ -76,7 +135,8 @@ pub fn analyze(store: &Store, inventory: &Inventory, only: &[String]) -> Result<
             _ => sections.push(draw_section(store, &specs, &runs, y_range, digest)?),
         }
     }
-    let overview = draw_overview(store, &stored, y_range)?;
+    let all: Vec<&StoredRun<'_>> = stored.iter().collect();
+    let overview = draw_overview(store, &Group::all(&all), y_range)?;
     let analysis = Analysis {
         profile: profile.to_owned(),
         overview,
@@ -109,6 +169,7 @@ fn section_digest(runs: &[&StoredRun<'_>], y_range: (f64, f64)) -> String {
         title: String,
         tsne: &'a crate::plan::spec::TsneSettings,
         parent: Option<&'a String>,
+        seeds: &'a [u64],
     }
     let inputs: Vec<RunInput<'_>> = runs
         .iter()
@@ -118,6 +179,7 @@ fn section_digest(runs: &[&StoredRun<'_>], y_range: (f64, f64)) -> String {
             title: r.spec.title(),
             tsne: &r.spec.tsne,
             parent: r.spec.parent.as_ref(),
+            seeds: &r.spec.seeds,
         })
         .collect();
     hash::value(&(env!("CARGO_PKG_VERSION"), DRAWING, y_range, inputs))
@@ -125,8 +187,9 @@ fn section_digest(runs: &[&StoredRun<'_>], y_range: (f64, f64)) -> String {
 
 /// The look of the figures (sizes, fonts, file encoding); bumped when drawing changes
 /// within a release, so a rebuild redraws figures drawn the old way. 2: text sized for
-/// the page (12.1 units at least), PNGs with their density.
-const DRAWING: u32 = 2;
+/// the page (12.1 units at least), PNGs with their density. 3: means over seeds with
+/// their bands.
+const DRAWING: u32 = 3;
 
 /// Writes a drawn figure as `<stem>.svg` and `<stem>.png` under the site folder.
 fn save(
@@ -154,11 +217,11 @@ fn save(
 fn draw_section(
     store: &Store,
     specs: &[&RunSpec],
-    runs: &[&StoredRun<'_>],
+    runs: &[Group<'_, '_>],
     y_range: (f64, f64),
     digest: String,
 ) -> Result<SectionFigures> {
-    let first = runs[0].spec;
+    let first = runs[0].spec();
     let section = first.id.section.clone();
     let parent = first
         .parent
@@ -173,22 +236,15 @@ fn draw_section(
         plot::architecture(first, parent)?,
     )?;
     let variants = if runs.len() > 1 {
-        let series: Vec<(String, Vec<(i64, f64)>)> = runs
+        let series: Vec<(String, Curve)> = runs
             .iter()
             .map(|r| {
-                let name = r
-                    .spec
+                let spec = r.spec();
+                let name = spec
                     .variant_title
                     .clone()
-                    .unwrap_or_else(|| r.spec.id.variant.clone());
-                (
-                    name,
-                    r.metrics
-                        .epochs
-                        .iter()
-                        .map(|e| (e.epoch, 100.0 * e.test_accuracy))
-                        .collect(),
-                )
+                    .unwrap_or_else(|| spec.id.variant.clone());
+                (name, r.curve(|e| 100.0 * e.test_accuracy))
             })
             .collect();
         let title = format!("{} Test Accuracy by Variant", first.section_title);
@@ -203,7 +259,8 @@ fn draw_section(
     } else {
         None
     };
-    let embedded = embed_snapshots(store, runs)?;
+    let shown: Vec<&StoredRun<'_>> = runs.iter().map(Group::shown).collect();
+    let embedded = embed_snapshots(store, &shown)?;
     let mut run_figures = Vec::new();
     for (run, embedded) in runs.iter().zip(embedded) {
         run_figures.push(draw_run(store, run, y_range, embedded)?);
@@ -217,13 +274,15 @@ fn draw_section(
     })
 }
 
-/// Draws one run's figures; `embedded` holds its snapshots' labels and embeddings.
+/// Draws one run's figures; `embedded` holds its shown seed's snapshot labels and
+/// embeddings.
 fn draw_run(
     store: &Store,
-    run: &StoredRun<'_>,
+    group: &Group<'_, '_>,
     y_range: (f64, f64),
     embedded: Embedded,
 ) -> Result<RunFigures> {
+    let run = group.shown();
     let spec = run.spec;
     let (section, variant) = (
         &spec.id.section,
@@ -243,7 +302,12 @@ fn draw_run(
         id("accuracy"),
         FigureKind::Accuracy,
         format!("{title} Accuracy"),
-        plot::accuracy(&format!("{title} Accuracy"), run.metrics, y_range)?,
+        plot::accuracy(
+            &format!("{title} Accuracy"),
+            &group.curve(|e| e.train_accuracy),
+            &group.curve(|e| e.test_accuracy),
+            y_range,
+        )?,
     )?;
     let loss = save(
         store,
@@ -251,8 +315,15 @@ fn draw_run(
         id("loss"),
         FigureKind::Loss,
         format!("{title} Loss"),
-        plot::loss(&format!("{title} Loss"), run.metrics)?,
+        plot::loss(
+            &format!("{title} Loss"),
+            &group.curve(|e| e.train_loss),
+            &group.curve(|e| e.test_loss),
+        )?,
     )?;
+    // One seed's matrix and t-SNE: a mean of confusion matrices or of embeddings
+    // would show no run that happened.
+    let title = group.shown_title();
     let confusion = save(
         store,
         &stem("confusion"),
@@ -335,24 +406,15 @@ fn draw_run(
 
 fn draw_overview(
     store: &Store,
-    runs: &[StoredRun<'_>],
+    runs: &[Group<'_, '_>],
     y_range: (f64, f64),
 ) -> Result<Option<FigureRef>> {
     if runs.is_empty() {
         return Ok(None);
     }
-    let series: Vec<(String, Vec<(i64, f64)>)> = runs
+    let series: Vec<(String, Curve)> = runs
         .iter()
-        .map(|r| {
-            (
-                r.spec.title(),
-                r.metrics
-                    .epochs
-                    .iter()
-                    .map(|e| (e.epoch, 100.0 * e.test_accuracy))
-                    .collect(),
-            )
-        })
+        .map(|r| (r.spec().title(), r.curve(|e| 100.0 * e.test_accuracy)))
         .collect();
     let title = "Test Accuracy of Every Model".to_owned();
     Ok(Some(save(
@@ -382,14 +444,14 @@ fn embed_snapshots(store: &Store, runs: &[&StoredRun<'_>]) -> Result<Vec<Embedde
     for run in runs {
         let mut e = Embedded::default();
         if !run.record.snapshots.is_empty() {
-            let files = store.run(&run.spec.profile, &run.spec.id);
+            let files = store.run(&run.spec.profile, &run.spec.seed_run());
             e.labels = read_labels(&files.snapshot_labels())?;
         }
         out.push(e);
     }
     let mut jobs = Vec::new();
     for (i, run) in runs.iter().enumerate() {
-        let files = store.run(&run.spec.profile, &run.spec.id);
+        let files = store.run(&run.spec.profile, &run.spec.seed_run());
         for snap in &run.record.snapshots {
             let (path, digest) = snapshot_file(&files, run, snap);
             jobs.push((i, run.spec, path, digest));

@@ -6,6 +6,7 @@
 
 pub mod figures;
 pub mod plot;
+pub mod seeds;
 pub mod tsne;
 
 use serde::{Deserialize, Serialize};

@@ -31,6 +31,9 @@ pub struct WorkerArgs {
     /// The run: `section` or `section/variant`.
     #[arg(long)]
     pub run: String,
+    /// Its seed.
+    #[arg(long)]
+    pub seed: u64,
     /// The training device, as the parent was given it.
     #[arg(long)]
     pub device: DeviceChoice,
@@ -50,6 +53,8 @@ impl WorkerArgs {
             self.profile.clone().into(),
             "--run".into(),
             self.run.clone().into(),
+            "--seed".into(),
+            self.seed.to_string().into(),
             "--device".into(),
             self.device.to_string().into(),
             "--threads".into(),
@@ -94,6 +99,7 @@ pub fn train_concurrently(schedule: &Schedule<'_>, specs: &[&RunSpec]) -> Result
             let args = WorkerArgs {
                 profile: schedule.profile.to_owned(),
                 run: spec.id.to_string(),
+                seed: spec.train.seed,
                 device: schedule.device,
                 threads: threads as i32,
                 data: schedule.data.to_path_buf(),
@@ -106,7 +112,7 @@ pub fn train_concurrently(schedule: &Schedule<'_>, specs: &[&RunSpec]) -> Result
                 .env("REPORT_PROGRESS", "plain")
                 .spawn()
                 .context("cannot start a training process")?;
-            running.push((spec.id.to_string(), child));
+            running.push((spec.label(), child));
         }
         if queue.is_empty() && running.is_empty() {
             break;

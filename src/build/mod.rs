@@ -14,6 +14,7 @@ use chrono::Utc;
 
 use crate::data;
 use crate::fsx;
+use crate::plan::spec::SeedRun;
 use crate::plan::{Devices, RunId, RunSpec};
 use crate::project::{self, Project};
 use crate::store::lock::StoreLock;
@@ -54,8 +55,8 @@ pub struct Built {
     pub inventory: Inventory,
     /// The runs `--only` selected, in report order.
     pub selected: Vec<RunId>,
-    /// The runs this build trained.
-    pub trained: Vec<RunId>,
+    /// The runs this build trained, each seed on its own.
+    pub trained: Vec<SeedRun>,
     /// The site's index page.
     pub index: PathBuf,
 }
@@ -98,14 +99,14 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
         match &run.state {
             RunState::Cached(_) if !opts.force => {}
             RunState::Damaged(why) => {
-                eprintln!("warning: {}: retraining, {why}", run.spec.id);
+                eprintln!("warning: {}: retraining, {why}", run.spec.label());
                 todo.push(run);
             }
             _ => todo.push(run),
         }
     }
 
-    let trained: Vec<RunId> = todo.iter().map(|r| r.spec.id.clone()).collect();
+    let trained: Vec<SeedRun> = todo.iter().map(|r| r.spec.seed_run()).collect();
     if !todo.is_empty() {
         let loaded = Instant::now();
         let dataset = data::load(&source, &store.data_cache())?;
@@ -148,7 +149,7 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
         .filter(|r| selected.contains(&r.spec.id))
     {
         if run.state.cached().is_none() {
-            let dir = store.run(&opts.profile, &run.spec.id).dir;
+            let dir = store.run(&opts.profile, &run.spec.seed_run()).dir;
             anyhow::bail!("{}: not in the store after training", dir.display());
         }
     }

@@ -21,11 +21,11 @@ pub fn train_one(
     data: &DeviceData,
     info: &DataInfo,
 ) -> Result<()> {
-    let staging = store.staging(profile, &spec.id);
+    let staging = store.staging(profile, &spec.seed_run());
     std::fs::create_dir_all(&staging.dir)
         .with_context(|| format!("{}: cannot create folder", staging.dir.display()))?;
     let batches = (data.train_len() + spec.train.batch_size - 1) / spec.train.batch_size;
-    let progress = RunProgress::start(&spec.id.to_string(), spec.train.epochs, batches);
+    let progress = RunProgress::start(&spec.label(), spec.train.epochs, batches);
     let started = Utc::now();
     let outcome = match train::train(spec, data, &staging, &progress) {
         Ok(o) => o,
@@ -53,7 +53,7 @@ pub fn train_one(
         files: record::digest_files(&staging, &outcome.files)?,
     };
     fsx::write_json(&staging.record(), &record)?;
-    fsx::replace_dir(&staging.dir, &store.run(profile, &spec.id).dir)?;
+    fsx::replace_dir(&staging.dir, &store.run(profile, &spec.seed_run()).dir)?;
     let _ = std::fs::remove_dir(store.staging_root());
     let last = outcome.metrics.last();
     progress.finish(&match (&outcome.status, last) {

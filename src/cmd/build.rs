@@ -28,7 +28,7 @@ pub fn run(project: &Project, args: BuildArgs) -> Result<()> {
 /// The end-of-build table: one line per selected run.
 pub fn summary_table(built: &Built) -> String {
     let mut s = format!(
-        "{:<20} {:>8} {:>9} {:>9} {:>14} {:>9}\n",
+        "{:<24} {:>8} {:>9} {:>9} {:>14} {:>9}\n",
         "run", "result", "train acc", "test acc", "best test", "time"
     );
     let pct = |v: f64| text::percent(v, 1);
@@ -39,7 +39,7 @@ pub fn summary_table(built: &Built) -> String {
     {
         let record = &stored.record;
         let metrics = &stored.metrics;
-        let result = match (&record.status, built.trained.contains(&spec.id)) {
+        let result = match (&record.status, built.trained.contains(&spec.seed_run())) {
             (RunStatus::Diverged { .. }, _) => "diverged",
             (_, true) => "trained",
             (_, false) => "cached",
@@ -54,8 +54,8 @@ pub fn summary_table(built: &Built) -> String {
             });
         let seconds = (record.finished - record.started).num_milliseconds() as f64 / 1000.0;
         s.push_str(&format!(
-            "{:<20} {:>8} {:>9} {:>9} {:>14} {:>8.0}s\n",
-            spec.id.to_string(),
+            "{:<24} {:>8} {:>9} {:>9} {:>14} {:>8.0}s\n",
+            spec.label(),
             result,
             last.map_or("-".into(), |e| pct(e.train_accuracy)),
             last.map_or("-".into(), |e| pct(e.test_accuracy)),

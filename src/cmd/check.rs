@@ -30,7 +30,8 @@ pub fn run(project: &Project, args: CheckArgs) -> Result<()> {
     let shown_at = profiles.iter().position(|p| p == default).unwrap_or(0);
     let shown = &all[shown_at];
     println!("{:<20} {:>10} {:>8}  layers", "run", "params", "flatten");
-    for spec in shown {
+    // One line per run: its seeds share the model.
+    for spec in shown.iter().filter(|s| s.is_first_seed()) {
         dry_forward(spec)?;
         let layers: Vec<String> = spec.shapes.iter().map(|s| s.op.to_string()).collect();
         println!(
@@ -55,7 +56,14 @@ pub fn run(project: &Project, args: CheckArgs) -> Result<()> {
     let runs: Vec<String> = profiles
         .iter()
         .zip(&all)
-        .map(|(p, r)| format!("{p}: {} runs", r.len()))
+        .map(|(p, r)| {
+            let runs = r.iter().filter(|s| s.is_first_seed()).count();
+            if runs == r.len() {
+                format!("{p}: {runs} runs")
+            } else {
+                format!("{p}: {runs} runs × seeds = {} trainings", r.len())
+            }
+        })
         .collect();
     println!(
         "ok: {} sections, profiles {}",

@@ -15,8 +15,9 @@ use crate::train::DeviceData;
 pub fn run(project: &Project, args: WorkerArgs) -> Result<()> {
     tch::set_num_threads(args.threads);
     let specs = project.runs(&args.profile, std::slice::from_ref(&args.run))?;
-    let [spec] = &specs[..] else {
-        bail!("{}: expected exactly one run", args.run)
+    let matching: Vec<_> = specs.iter().filter(|s| s.train.seed == args.seed).collect();
+    let [spec] = &matching[..] else {
+        bail!("{} seed {}: expected exactly one run", args.run, args.seed)
     };
     let fingerprint = data::fingerprint(&args.data)?;
     let dataset = data::load(&args.data, &project.store.data_cache())?;

@@ -31,6 +31,9 @@ pub struct ExperimentFile {
     pub normalize: Option<Normalize>,
     /// Latent snapshots and their t-SNE.
     pub tsne: Option<TsnePatch>,
+    /// What the author expects this section's change to do: checked against the runs,
+    /// never inherited by the sections that extend this one.
+    pub claim: Option<Claims>,
     /// Settings that apply only under one profile, by profile name.
     #[serde(default)]
     pub profiles: BTreeMap<String, SettingsPatch>,
@@ -79,6 +82,8 @@ pub struct VariantPatch {
     pub normalize: Option<Normalize>,
     /// Snapshots and t-SNE.
     pub tsne: Option<TsnePatch>,
+    /// What the author expects of this variant (not inherited, as the section's).
+    pub claim: Option<Claims>,
 }
 
 impl VariantPatch {
@@ -101,8 +106,10 @@ pub struct TrainingPatch {
     pub epochs: Option<i64>,
     /// Mini-batch size.
     pub batch_size: Option<i64>,
-    /// Seed of initialisation, shuffling and augmentation.
+    /// Seed of initialisation, shuffling and augmentation: one run.
     pub seed: Option<u64>,
+    /// Several seeds, one run each: `seeds = 3` (seeds 0, 1, 2) or `seeds = [0, 5]`.
+    pub seeds: Option<Seeds>,
     /// The optimizer, replacing any inherited one whole.
     pub optimizer: Option<OptimizerSpec>,
     /// Memory layout of images, activations and conv weights.
@@ -258,4 +265,207 @@ pub struct TsnePatch {
     pub perplexity: Option<f64>,
     /// t-SNE iterations.
     pub iterations: Option<i64>,
+}
+
+/// `seeds`: how many (`seeds = 3`: seeds 0, 1 and 2) or which (`seeds = [0, 5]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seeds(pub Vec<u64>);
+
+impl<'de> Deserialize<'de> for Seeds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Seeds;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a count of seeds (3) or a list of distinct seeds ([0, 1, 2])")
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Seeds, E> {
+                if n < 1 {
+                    return Err(E::custom(format!("seeds = {n}: give at least one seed")));
+                }
+                Ok(Seeds((0..n as u64).collect()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Seeds, E> {
+                self.visit_i64(i64::try_from(n).unwrap_or(i64::MAX))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Seeds, A::Error> {
+                use serde::de::Error;
+                let mut seeds: Vec<u64> = Vec::new();
+                while let Some(s) = seq.next_element::<u64>()? {
+                    if seeds.contains(&s) {
+                        return Err(A::Error::custom(format!("seeds: seed {s} is listed twice")));
+                    }
+                    seeds.push(s);
+                }
+                if seeds.is_empty() {
+                    return Err(A::Error::custom("seeds = []: give at least one seed"));
+                }
+                Ok(Seeds(seeds))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// `claim`: one claim or several.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claims {
+    /// `claim = "better"` or `claim = { expect = … }`.
+    One(ClaimSpec),
+    /// `claim = [{ … }, { … }]`.
+    Many(Vec<ClaimSpec>),
+}
+
+impl Claims {
+    /// Every claim, in the order written.
+    pub fn list(&self) -> Vec<ClaimSpec> {
+        match self {
+            Claims::One(c) => vec![c.clone()],
+            Claims::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// One claim as written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClaimSpec {
+    /// `"better"`: final test accuracy against the section this one extends.
+    Expect(Expect),
+    /// The full form.
+    Table(ClaimTable),
+}
+
+/// `{ expect = "worse", metric = "train_accuracy", against = "model-3", text = "…" }`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimTable {
+    /// What the change does to the metric.
+    pub expect: Expect,
+    /// The metric compared (final test accuracy when left out).
+    #[serde(default)]
+    pub metric: Metric,
+    /// The runs compared with: `"model-3"`, `"model-9/adam"` or a list; the section
+    /// this one extends when left out.
+    #[serde(default, deserialize_with = "against")]
+    pub against: Option<Vec<String>>,
+    /// The claim in the author's words, shown in the Claims table.
+    pub text: Option<String>,
+}
+
+// Claims come in several shapes; serde's untagged enums would answer a mistake with
+// "did not match any variant", so each shape is told apart here and the error says
+// what was expected.
+impl<'de> Deserialize<'de> for Claims {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let one = |v: toml::Value| -> Result<ClaimSpec, String> {
+            match v {
+                toml::Value::String(s) => Expect::parse(&s).map(ClaimSpec::Expect),
+                t @ toml::Value::Table(_) => ClaimTable::deserialize(t)
+                    .map(ClaimSpec::Table)
+                    .map_err(|e| format!("claim: {}", e.message())),
+                other => Err(format!(
+                    "claim: expected \"better\", \"worse\", \"same\" or a table, got {}",
+                    other.type_str()
+                )),
+            }
+        };
+        match toml::Value::deserialize(d)? {
+            toml::Value::Array(items) => items
+                .into_iter()
+                .map(one)
+                .collect::<Result<Vec<_>, _>>()
+                .map(Claims::Many)
+                .map_err(D::Error::custom),
+            v => one(v).map(Claims::One).map_err(D::Error::custom),
+        }
+    }
+}
+
+/// `against`: one run's name or a list of them.
+fn against<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    use serde::de::Error;
+    let wrong = || D::Error::custom("against: expected a run (\"model-3\") or a list of runs");
+    match toml::Value::deserialize(d)? {
+        toml::Value::String(s) => Ok(Some(vec![s])),
+        toml::Value::Array(items) => items
+            .into_iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(wrong))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        _ => Err(wrong()),
+    }
+}
+
+/// What a claim expects of its metric, for the better (higher accuracy, lower loss).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    /// Improves it.
+    Better,
+    /// Makes it worse.
+    Worse,
+    /// Changes it by less than the noise between seeds.
+    Same,
+}
+
+/// A number of a run that claims and comparisons are about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Test accuracy after the last epoch.
+    #[default]
+    TestAccuracy,
+    /// The best test accuracy of any epoch.
+    BestTestAccuracy,
+    /// Training accuracy of the last epoch.
+    TrainAccuracy,
+    /// Training loss of the last epoch.
+    TrainLoss,
+    /// Test loss after the last epoch.
+    TestLoss,
+}
+
+impl Expect {
+    /// `"better"`, `"worse"` or `"same"`.
+    fn parse(s: &str) -> Result<Expect, String> {
+        match s {
+            "better" => Ok(Expect::Better),
+            "worse" => Ok(Expect::Worse),
+            "same" => Ok(Expect::Same),
+            _ => Err(format!(
+                "claim = \"{s}\": expected \"better\", \"worse\" or \"same\""
+            )),
+        }
+    }
+}
+
+impl Metric {
+    /// Every metric, in the order tables show them.
+    pub const ALL: [Metric; 5] = [
+        Metric::TestAccuracy,
+        Metric::BestTestAccuracy,
+        Metric::TrainAccuracy,
+        Metric::TrainLoss,
+        Metric::TestLoss,
+    ];
+
+    /// Whether a higher value is better (accuracies) rather than a lower (losses).
+    pub fn higher_is_better(&self) -> bool {
+        !matches!(self, Metric::TrainLoss | Metric::TestLoss)
+    }
+
+    /// The metric in words: "final test accuracy".
+    pub fn words(&self) -> &'static str {
+        match self {
+            Metric::TestAccuracy => "final test accuracy",
+            Metric::BestTestAccuracy => "best test accuracy",
+            Metric::TrainAccuracy => "final training accuracy",
+            Metric::TrainLoss => "final training loss",
+            Metric::TestLoss => "final test loss",
+        }
+    }
 }

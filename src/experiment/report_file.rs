@@ -62,6 +62,8 @@ pub struct ProfileFile {
     pub memory_format: Option<crate::experiment::file::MemoryFormat>,
     /// Arithmetic for every run of the profile (see `[training] precision`).
     pub precision: Option<crate::experiment::file::Precision>,
+    /// Seeds of every run whose experiment names none (`[training] seeds`).
+    pub seeds: Option<crate::experiment::file::Seeds>,
 }
 
 /// A profile table as written, before its values are checked together.
@@ -77,6 +79,7 @@ struct ProfileTable {
     tsne_epochs: Option<Vec<i64>>,
     memory_format: Option<crate::experiment::file::MemoryFormat>,
     precision: Option<crate::experiment::file::Precision>,
+    seeds: Option<crate::experiment::file::Seeds>,
 }
 
 impl TryFrom<ProfileTable> for ProfileFile {
@@ -96,6 +99,7 @@ impl TryFrom<ProfileTable> for ProfileFile {
             tsne_epochs: t.tsne_epochs,
             memory_format: t.memory_format,
             precision: t.precision,
+            seeds: t.seeds,
         })
     }
 }

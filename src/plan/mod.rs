@@ -109,6 +109,19 @@ impl DeviceKind {
     }
 }
 
+/// `items` gathered by run, in order: the plan lists a run's seeds next to each other,
+/// so a run's items are a consecutive stretch.
+pub fn by_run<T>(items: impl IntoIterator<Item = T>, id: impl Fn(&T) -> &RunId) -> Vec<Vec<T>> {
+    let mut out: Vec<Vec<T>> = Vec::new();
+    for item in items {
+        match out.last_mut() {
+            Some(run) if id(&run[0]) == id(&item) => run.push(item),
+            _ => out.push(vec![item]),
+        }
+    }
+    out
+}
+
 /// Resolves every run of every section under `profile`, in report order.
 pub fn runs(exps: &Experiments, profile: &str) -> Result<Vec<RunSpec>> {
     let mut out = Vec::new();
@@ -170,6 +183,168 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::spec::{Expect, Metric};
+
+    /// Experiments from `(file name, TOML)` pairs, with a `report.toml` whose profile
+    /// `p` adds `profile` to its table.
+    fn experiments(
+        profile: &str,
+        files: &[(&str, &str)],
+    ) -> (tempfile::TempDir, Result<Experiments>) {
+        let dir = tempfile::tempdir().unwrap();
+        let report = format!(
+            "title = \"T\"\ndefault_profile = \"p\"\n[profiles.p]\ndata = \"d\"\nepochs = 1\n{profile}\n"
+        );
+        std::fs::write(dir.path().join("report.toml"), report).unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let exps = Experiments::load(dir.path());
+        (dir, exps)
+    }
+
+    const NET: &str = r#"
+layers = [{ type = "conv", out = 2, kernel = 3 }, { type = "flatten" }, { type = "linear", out = 10 }]
+[training]
+batch_size = 8
+optimizer = { type = "sgd", lr = 0.1 }
+"#;
+
+    fn seeds_of(specs: &[RunSpec], run: &str) -> Vec<u64> {
+        specs
+            .iter()
+            .filter(|s| s.id.to_string() == run)
+            .map(|s| s.train.seed)
+            .collect()
+    }
+
+    #[test]
+    fn seeds_fan_a_run_out_into_one_stored_run_each() {
+        let with_variants =
+            format!("{NET}\n[variants.a]\n[variants.b]\ntraining = {{ seeds = [4, 2] }}\n");
+        let (_d, exps) = experiments(
+            "seeds = 3",
+            &[
+                ("base.toml", NET),
+                ("own.toml", &format!("{NET}seeds = [5, 9]\n")),
+                ("one.toml", &format!("{NET}seed = 7\n")),
+                ("vars.toml", &with_variants),
+            ],
+        );
+        let specs = runs(&exps.unwrap(), "p").unwrap();
+        // The profile's count where the experiment names none; the experiment's own list,
+        // or its one seed, where it does; a variant's over its section's.
+        assert_eq!(seeds_of(&specs, "base"), [0, 1, 2]);
+        assert_eq!(seeds_of(&specs, "own"), [5, 9]);
+        assert_eq!(seeds_of(&specs, "one"), [7]);
+        assert_eq!(seeds_of(&specs, "vars/a"), [0, 1, 2]);
+        assert_eq!(seeds_of(&specs, "vars/b"), [4, 2]);
+        let base: Vec<&RunSpec> = specs.iter().filter(|s| s.id.section == "base").collect();
+        assert!(base.iter().all(|s| s.seeds == [0, 1, 2]));
+        assert!(base[0].is_first_seed() && !base[1].is_first_seed());
+        let keys: Vec<RunKey> = base
+            .iter()
+            .map(|s| RunKey::of(s, "fp", DeviceKind::Cpu))
+            .collect();
+        assert!(keys[0] != keys[1] && keys[1] != keys[2]);
+        // Seed 0 of three has the key of the same run trained with seed 0 alone: adding
+        // seeds to a profile retrains nothing that was there.
+        let (_d, one) = experiments("", &[("base.toml", NET)]);
+        let alone = runs(&one.unwrap(), "p").unwrap();
+        assert_eq!(alone.len(), 1);
+        assert_eq!(RunKey::of(&alone[0], "fp", DeviceKind::Cpu), keys[0]);
+    }
+
+    #[test]
+    fn bad_seeds_are_one_line_errors_naming_the_file() {
+        for (table, want) in [
+            ("seeds = 0", "give at least one seed"),
+            ("seeds = []", "give at least one seed"),
+            ("seeds = [1, 1]", "seed 1 is listed twice"),
+            ("seeds = \"three\"", "a count of seeds"),
+            ("seed = 1\nseeds = 2", "sets both seed and seeds"),
+        ] {
+            let (_d, exps) = experiments("", &[("base.toml", &format!("{NET}{table}\n"))]);
+            let err = exps.and_then(|e| runs(&e, "p")).map(|_| ()).unwrap_err();
+            let msg = format!("{err:#}");
+            assert!(
+                msg.contains("base.toml") && msg.contains(want),
+                "{table}: {msg}"
+            );
+            assert!(!msg.contains('\n'), "{msg}");
+        }
+    }
+
+    #[test]
+    fn claims_resolve_to_existing_runs_and_are_not_inherited() {
+        let child = r#"
+extends = "base"
+claim = "better"
+[variants.x]
+claim = { expect = "worse", metric = "train_loss", against = ["base", "child/y"], text = "T" }
+[variants.y]
+"#;
+        let (_d, exps) = experiments(
+            "",
+            &[
+                ("base.toml", NET),
+                ("child.toml", child),
+                ("grand.toml", "extends = \"child\"\n"),
+            ],
+        );
+        let specs = runs(&exps.unwrap(), "p").unwrap();
+        let of = |run: &str| specs.iter().find(|s| s.id.to_string() == run).unwrap();
+        let y = &of("child/y").claims;
+        assert_eq!(y.len(), 1);
+        assert_eq!(
+            (y[0].expect, y[0].metric),
+            (Expect::Better, Metric::TestAccuracy)
+        );
+        assert_eq!(y[0].against.to_string(), "base");
+        let x = &of("child/x").claims;
+        let against: Vec<String> = x.iter().map(|c| c.against.to_string()).collect();
+        assert_eq!(against, ["base", "child/y"]);
+        assert!(
+            x.iter()
+                .all(|c| c.expect == Expect::Worse && c.metric == Metric::TrainLoss)
+        );
+        assert_eq!(x[0].text.as_deref(), Some("T"));
+        // The grandchild inherits the variants, not what its parent claimed of them.
+        assert!(of("grand/x").claims.is_empty() && of("grand/y").claims.is_empty());
+
+        for (file, want) in [
+            ("claim = \"better\"\n", "extends none"),
+            (
+                "claim = { expect = \"better\", against = \"nope\" }\n",
+                "no experiment \"nope\"",
+            ),
+            (
+                "claim = { expect = \"better\", against = \"base/z\" }\n",
+                "has no variant \"z\"",
+            ),
+            (
+                "claim = \"greater\"\n",
+                "expected \"better\", \"worse\" or \"same\"",
+            ),
+            (
+                "claim = { expect = \"better\", against = 3 }\n",
+                "against: expected a run",
+            ),
+            (
+                "claim = [{ expect = \"better\", metric = \"speed\" }]\n",
+                "unknown variant `speed`",
+            ),
+        ] {
+            let lone = format!("{file}{NET}");
+            let (_d, exps) = experiments("", &[("base.toml", NET), ("lone.toml", &lone)]);
+            let err = exps.and_then(|e| runs(&e, "p")).map(|_| ()).unwrap_err();
+            let msg = format!("{err:#}");
+            assert!(
+                msg.contains("lone.toml") && msg.contains(want),
+                "{file}: {msg}"
+            );
+        }
+    }
 
     #[test]
     fn natural_order_puts_numbers_in_order() {

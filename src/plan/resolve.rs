@@ -12,11 +12,13 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow, bail};
 use indexmap::IndexMap;
 
-use crate::experiment::file::{SettingsPatch, TsnePatch, VariantPatch};
+use crate::experiment::file::{
+    ClaimSpec, ClaimTable, Claims, SettingsPatch, TsnePatch, VariantPatch,
+};
 use crate::experiment::layer::{LayerEdit, LayerSpec};
 use crate::experiment::{Experiments, check_name};
 
-use super::spec::{DEFAULT_VARIANT, RunId, RunSpec};
+use super::spec::{Claim, DEFAULT_VARIANT, RunId, RunSpec};
 use super::validate;
 
 /// A section with its whole `extends` chain applied.
@@ -32,6 +34,8 @@ pub struct Section {
     pub title: String,
     /// What it changes.
     pub summary: Option<String>,
+    /// The author's claim about its change (its own file's only).
+    pub claim: Option<Claims>,
     /// Layers, every one with an id.
     pub layers: Vec<LayerSpec>,
     /// Settings, inherited and own.
@@ -89,6 +93,7 @@ fn resolve_section(exps: &Experiments, name: &str, stack: &mut Vec<String>) -> R
         parent: None,
         title: String::new(),
         summary: None,
+        claim: None,
         layers: Vec::new(),
         settings: SettingsPatch::default(),
         profiles: BTreeMap::new(),
@@ -118,6 +123,10 @@ fn resolve_section(exps: &Experiments, name: &str, stack: &mut Vec<String>) -> R
         profiles.insert(p.clone(), merged);
     }
     let mut variants = base.variants;
+    // A claim is about the change its own file makes, so it is not inherited.
+    for v in variants.values_mut() {
+        v.claim = None;
+    }
     for (v, patch) in &file.variants {
         check_name(v).map_err(|e| anyhow!("{at}: variant: {e}"))?;
         let old = variants.get(v).cloned().unwrap_or_default();
@@ -130,6 +139,7 @@ fn resolve_section(exps: &Experiments, name: &str, stack: &mut Vec<String>) -> R
                 augment: settings.augment,
                 normalize: settings.normalize,
                 tsne: settings.tsne,
+                claim: patch.claim.clone(),
             },
         );
     }
@@ -139,6 +149,7 @@ fn resolve_section(exps: &Experiments, name: &str, stack: &mut Vec<String>) -> R
         parent: file.extends.clone(),
         title: file.title.clone().unwrap_or_else(|| name.to_owned()),
         summary: file.summary.clone(),
+        claim: file.claim.clone(),
         layers,
         settings: merge(&base.settings, &file.settings()),
         profiles,
@@ -169,6 +180,15 @@ pub fn section_runs(exps: &Experiments, section: &Section, profile: &str) -> Res
         }),
         ..Default::default()
     };
+    // The profile's seeds are a default under the experiment's own, unlike its epochs,
+    // which override: how often to repeat a run is the author's call per experiment.
+    let profile_seeds = SettingsPatch {
+        training: Some(crate::experiment::file::TrainingPatch {
+            seeds: report_profile.seeds.clone(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
     let own_profile = section.profiles.get(profile).cloned().unwrap_or_default();
     let variants: Vec<(String, Option<VariantPatch>)> = if section.variants.is_empty() {
         vec![(DEFAULT_VARIANT.to_owned(), None)]
@@ -181,7 +201,7 @@ pub fn section_runs(exps: &Experiments, section: &Section, profile: &str) -> Res
     };
     let mut out = Vec::new();
     for (variant, patch) in variants {
-        let mut settings = section.settings.clone();
+        let mut settings = merge(&profile_seeds, &section.settings);
         if let Some(p) = &patch {
             settings = merge(&settings, &p.settings());
         }
@@ -198,9 +218,17 @@ pub fn section_runs(exps: &Experiments, section: &Section, profile: &str) -> Res
                 section.path.display()
             )
         };
-        let (train, tsne, shapes) =
+        let (train, tsne, shapes, seeds) =
             validate::finish(&section.layers, &settings).map_err(|e| anyhow!("{context}: {e}"))?;
-        out.push(RunSpec {
+        let written = patch
+            .as_ref()
+            .and_then(|p| p.claim.as_ref())
+            .or(section.claim.as_ref());
+        let claims = match written {
+            Some(c) => claims(exps, section, &variant, c).map_err(|e| anyhow!("{context}: {e}"))?,
+            None => Vec::new(),
+        };
+        let spec = RunSpec {
             id,
             profile: profile.to_owned(),
             section_title: section.title.clone(),
@@ -211,9 +239,95 @@ pub fn section_runs(exps: &Experiments, section: &Section, profile: &str) -> Res
             train,
             tsne,
             shapes,
-        });
+            seeds: seeds.clone(),
+            claims,
+        };
+        // One run per seed, in the order the seeds are listed: the first is the one
+        // whose t-SNE and confusion matrix the report shows.
+        for seed in seeds {
+            let mut run = spec.clone();
+            run.train.seed = seed;
+            out.push(run);
+        }
     }
     Ok(out)
+}
+
+/// The claims of `variant` of `section`, each against a run that exists.
+fn claims(
+    exps: &Experiments,
+    section: &Section,
+    variant: &str,
+    written: &Claims,
+) -> Result<Vec<Claim>, String> {
+    let mut out = Vec::new();
+    for spec in written.list() {
+        let table = match spec {
+            ClaimSpec::Expect(expect) => ClaimTable {
+                expect,
+                metric: Default::default(),
+                against: None,
+                text: None,
+            },
+            ClaimSpec::Table(t) => t,
+        };
+        let against = match &table.against {
+            Some(a) => a.clone(),
+            None => vec![section.parent.clone().ok_or(
+                "claim: the section extends none, so say what it is compared with (`against = \"…\"`)",
+            )?],
+        };
+        for name in against {
+            out.push(Claim {
+                expect: table.expect,
+                metric: table.metric,
+                against: claimed_run(exps, &name, variant)?,
+                text: table.text.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The run `name` names (`model-3` or `model-9/adam`); a section alone means its run of
+/// the variant `variant` when it has one, else its first.
+fn claimed_run(exps: &Experiments, name: &str, variant: &str) -> Result<RunId, String> {
+    let (sec, var) = match name.split_once('/') {
+        Some((s, v)) => (s, Some(v)),
+        None => (name, None),
+    };
+    if !exps.sections.contains_key(sec) {
+        let have: Vec<&str> = exps.sections.keys().map(String::as_str).collect();
+        return Err(format!(
+            "claim: against \"{name}\": no experiment \"{sec}\" (have: {})",
+            have.join(", ")
+        ));
+    }
+    let target = self::section(exps, sec).map_err(|e| e.to_string())?;
+    let names: Vec<&str> = target.variants.keys().map(String::as_str).collect();
+    let variant = match var {
+        Some(v) if names.contains(&v) || (names.is_empty() && v == DEFAULT_VARIANT) => v,
+        Some(v) => {
+            return Err(format!(
+                "claim: against \"{name}\": {sec} has no variant \"{v}\" (has: {})",
+                if names.is_empty() {
+                    DEFAULT_VARIANT.to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ));
+        }
+        None if names.is_empty() => DEFAULT_VARIANT,
+        None => names
+            .iter()
+            .copied()
+            .find(|n| *n == variant)
+            .unwrap_or(names[0]),
+    };
+    Ok(RunId {
+        section: sec.to_owned(),
+        variant: variant.to_owned(),
+    })
 }
 
 /// `top` over `base`: every field `top` sets wins.
@@ -225,7 +339,17 @@ pub fn merge(base: &SettingsPatch, top: &SettingsPatch) -> SettingsPatch {
         (Some(b), Some(t)) => Some(crate::experiment::file::TrainingPatch {
             epochs: pick(&t.epochs, &b.epochs),
             batch_size: pick(&t.batch_size, &b.batch_size),
-            seed: pick(&t.seed, &b.seed),
+            // `seed` and `seeds` say one thing: the table that sets either wins whole.
+            seed: if t.seed.is_some() || t.seeds.is_some() {
+                t.seed
+            } else {
+                b.seed
+            },
+            seeds: if t.seed.is_some() || t.seeds.is_some() {
+                t.seeds.clone()
+            } else {
+                b.seeds.clone()
+            },
             optimizer: pick(&t.optimizer, &b.optimizer),
             memory_format: pick(&t.memory_format, &b.memory_format),
             precision: pick(&t.precision, &b.precision),

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::experiment::file::{MemoryFormat, Normalize, OptimizerSpec, Precision};
+pub use crate::experiment::file::{
+    Expect, MemoryFormat, Metric, Normalize, OptimizerSpec, Precision,
+};
 
 use super::layer::Layer;
 use super::shape::LayerShape;
@@ -29,6 +31,21 @@ impl fmt::Display for RunId {
         } else {
             write!(f, "{}/{}", self.section, self.variant)
         }
+    }
+}
+
+/// One stored run: a run with one of its seeds.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SeedRun {
+    /// The run.
+    pub id: RunId,
+    /// The seed.
+    pub seed: u64,
+}
+
+impl fmt::Display for SeedRun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} seed {}", self.id, self.seed)
     }
 }
 
@@ -103,6 +120,24 @@ pub struct RunSpec {
     pub tsne: TsneSettings,
     /// Per-layer output shapes and parameter counts, from shape inference.
     pub shapes: Vec<LayerShape>,
+    /// The seeds of this run, in order: one stored run each, `train.seed` being this
+    /// one's. The first is the seed whose t-SNE and confusion matrix are shown.
+    pub seeds: Vec<u64>,
+    /// What the author expects of this run.
+    pub claims: Vec<Claim>,
+}
+
+/// A claim of the author, resolved: `metric` of this run against `against`'s.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claim {
+    /// What the run's change is expected to do to the metric.
+    pub expect: Expect,
+    /// The metric.
+    pub metric: Metric,
+    /// The run compared with.
+    pub against: RunId,
+    /// The claim in the author's words.
+    pub text: Option<String>,
 }
 
 impl RunSpec {
@@ -112,6 +147,30 @@ impl RunSpec {
             Some(v) => format!("{} with {v}", self.section_title),
             None => self.section_title.clone(),
         }
+    }
+
+    /// This run with its seed: what the store keeps one folder for.
+    pub fn seed_run(&self) -> SeedRun {
+        SeedRun {
+            id: self.id.clone(),
+            seed: self.train.seed,
+        }
+    }
+
+    /// How messages name this run: `model-9/adam`, or `model-9/adam seed 1` when the run
+    /// has several seeds.
+    pub fn label(&self) -> String {
+        if self.seeds.len() > 1 {
+            self.seed_run().to_string()
+        } else {
+            self.id.to_string()
+        }
+    }
+
+    /// Whether this is the first of its seeds, the one whose t-SNE and confusion matrix
+    /// the report shows.
+    pub fn is_first_seed(&self) -> bool {
+        self.seeds.first() == Some(&self.train.seed)
     }
 
     /// Size of the latent (flatten) vector.
@@ -170,6 +229,8 @@ impl RunSpec {
                 iterations: 1000,
             },
             shapes: vec![],
+            seeds: vec![0],
+            claims: vec![],
         }
     }
 }

@@ -19,7 +19,7 @@ pub const DEFAULT_TSNE_ITERATIONS: i64 = 1000;
 pub fn finish(
     layers: &[LayerSpec],
     settings: &SettingsPatch,
-) -> Result<(TrainSpec, TsneSettings, Vec<LayerShape>), String> {
+) -> Result<(TrainSpec, TsneSettings, Vec<LayerShape>, Vec<u64>), String> {
     let layers = layers.iter().map(layer).collect::<Result<Vec<_>, _>>()?;
     let input = Shape::Image([3, IMAGE_SIZE as i64, IMAGE_SIZE as i64]);
     let shapes = shape::infer(&layers, input)?;
@@ -104,12 +104,20 @@ pub fn finish(
     }
     positive("[tsne] iterations", tsne_settings.iterations)?;
 
+    let seeds = match (training.seed, &training.seeds) {
+        (Some(_), Some(_)) => {
+            return Err("[training] sets both seed and seeds: keep one".into());
+        }
+        (Some(s), None) => vec![s],
+        (None, Some(s)) => s.0.clone(),
+        (None, None) => vec![0],
+    };
     let train = TrainSpec {
         layers,
         optimizer,
         epochs,
         batch_size,
-        seed: training.seed.unwrap_or(0),
+        seed: seeds[0],
         augment,
         normalize,
         snapshot_epochs,
@@ -117,7 +125,7 @@ pub fn finish(
         memory_format: training.memory_format.unwrap_or_default(),
         precision: training.precision.unwrap_or_default(),
     };
-    Ok((train, tsne_settings, shapes))
+    Ok((train, tsne_settings, shapes, seeds))
 }
 
 fn layer(spec: &LayerSpec) -> Result<Layer, String> {

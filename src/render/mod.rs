@@ -20,6 +20,7 @@ use anyhow::{Context, Result};
 
 use crate::fsx;
 use crate::plan::RunId;
+use crate::plan::spec::SeedRun;
 use crate::plan::{DeviceKind, Devices};
 use crate::project::Project;
 use crate::store::record::BuildInfo;
@@ -67,21 +68,28 @@ pub fn render(project: &Project, inventory: &Inventory) -> Result<PathBuf> {
 /// checked them against their digests).
 fn copy_run_metrics(store: &Store, ctx: &context::ReportContext) -> Result<()> {
     for run in ctx.sections.iter().flat_map(|s| &s.runs) {
-        let Some(m) = &run.metrics else { continue };
-        let id = RunId {
-            section: run.section.clone(),
-            variant: run.variant.clone(),
-        };
-        let files = store.run(&ctx.profile.name, &id);
-        let copies = [
-            (files.metrics_json(), Some(&m.json)),
-            (files.metrics_csv(), m.csv.as_ref()),
-        ];
-        for (from, to) in copies {
-            let Some(to) = to else { continue };
-            let bytes =
-                std::fs::read(&from).with_context(|| format!("cannot read {}", from.display()))?;
-            fsx::write_if_changed(&store.site().join(to), &bytes)?;
+        for seed in &run.seed_runs {
+            let Some(m) = &seed.metrics else { continue };
+            let files = store.run(
+                &ctx.profile.name,
+                &SeedRun {
+                    id: RunId {
+                        section: run.section.clone(),
+                        variant: run.variant.clone(),
+                    },
+                    seed: seed.seed,
+                },
+            );
+            let copies = [
+                (files.metrics_json(), Some(&m.json)),
+                (files.metrics_csv(), m.csv.as_ref()),
+            ];
+            for (from, to) in copies {
+                let Some(to) = to else { continue };
+                let bytes = std::fs::read(&from)
+                    .with_context(|| format!("cannot read {}", from.display()))?;
+                fsx::write_if_changed(&store.site().join(to), &bytes)?;
+            }
         }
     }
     Ok(())
@@ -108,16 +116,17 @@ pub fn survey_store(project: &Project, profile: &str) -> Result<Inventory> {
     let built = BuildInfo::last(store, profile);
     Ok(project.survey(profile, specs, |spec| match &built {
         Some(b) => (b.data_fingerprint.clone(), b.devices()),
-        None => fsx::read_json::<RunRecord>(&store.run(profile, &spec.id).record()).map_or_else(
-            |_| (String::new(), Devices::default()),
-            |r| {
-                let devices = Devices {
-                    kind: DeviceKind::of_label(&r.device),
-                    reuse_any: false,
-                };
-                (r.data.fingerprint, devices)
-            },
-        ),
+        None => fsx::read_json::<RunRecord>(&store.run(profile, &spec.seed_run()).record())
+            .map_or_else(
+                |_| (String::new(), Devices::default()),
+                |r| {
+                    let devices = Devices {
+                        kind: DeviceKind::of_label(&r.device),
+                        reuse_any: false,
+                    };
+                    (r.data.fingerprint, devices)
+                },
+            ),
     }))
 }
 
@@ -246,7 +255,7 @@ mod tests {
     fn the_site_holds_the_schema_and_the_shown_runs_metrics_files() {
         let (_d, p) = stored();
         store_figures(&p);
-        let id = |run: &str| spec(&p, run).id;
+        let id = |run: &str| spec(&p, run).seed_run();
         let sgd = p.store.run("p", &id("child/sgd"));
         std::fs::write(sgd.metrics_csv(), "epoch,train_loss\n1,1\n").unwrap();
         let index = render(&p, &survey_store(&p, "p").unwrap()).unwrap();
@@ -257,11 +266,11 @@ mod tests {
         );
         // Byte-for-byte copies, only of the runs the report has numbers for.
         for (from, to) in [
-            (sgd.metrics_json(), "data/child/sgd/metrics.json"),
-            (sgd.metrics_csv(), "data/child/sgd/metrics.csv"),
+            (sgd.metrics_json(), "data/child/sgd/seed-7/metrics.json"),
+            (sgd.metrics_csv(), "data/child/sgd/seed-7/metrics.csv"),
             (
                 p.store.run("p", &id("results")).metrics_json(),
-                "data/results/main/metrics.json",
+                "data/results/main/seed-7/metrics.json",
             ),
         ] {
             assert_eq!(
@@ -270,19 +279,19 @@ mod tests {
             );
         }
         assert!(
-            !site.join("data/base/main/metrics.csv").exists(),
+            !site.join("data/base/main/seed-7/metrics.csv").exists(),
             "no csv in the store"
         );
         assert!(!site.join("data/grand/adam").exists(), "not trained");
         let html = std::fs::read_to_string(&index).unwrap();
         assert!(
-            html.contains(r#"<a href="data/child/sgd/metrics.json">metrics.json</a> (with the confusion matrix), <a href="data/child/sgd/metrics.csv">metrics.csv</a>."#),
+            html.contains(r#"<a href="data/child/sgd/seed-7/metrics.json">metrics.json</a> (with the confusion matrix), <a href="data/child/sgd/seed-7/metrics.csv">metrics.csv</a>."#),
             "{html}"
         );
-        assert!(html.contains(r#"<a href="data/results/main/metrics.json">"#));
+        assert!(html.contains(r#"<a href="data/results/main/seed-7/metrics.json">"#));
         let md = std::fs::read_to_string(p.store.markdown()).unwrap();
         assert!(
-            md.contains("[metrics.json](site/data/child/sgd/metrics.json) (with the confusion matrix), [metrics.csv](site/data/child/sgd/metrics.csv)."),
+            md.contains("[metrics.json](site/data/child/sgd/seed-7/metrics.json) (with the confusion matrix), [metrics.csv](site/data/child/sgd/seed-7/metrics.csv)."),
             "{md}"
         );
         // Every relative link of the page names a file of the site.
@@ -335,10 +344,10 @@ mod tests {
         let run = "/sections/0/runs/0";
         let mistakes: [(&str, Spoil); 4] = [
             ("/result/train_loss_value", |v| *v = "1.0000".into()),
-            ("/metrics/epochs/0", |v| {
+            ("/seed_runs/0/metrics/epochs/0", |v| {
                 v.as_object_mut().unwrap().remove("test_accuracy");
             }),
-            ("/metrics/confusion", |v| {
+            ("/seed_runs/0/metrics/confusion", |v| {
                 v.as_object_mut().unwrap().insert("extra".into(), 1.into());
             }),
             ("/state", |v| *v = "finished".into()),

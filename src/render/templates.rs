@@ -14,7 +14,7 @@ use serde::Serialize;
 use tera::Tera;
 
 /// The default templates, by name.
-pub const DEFAULTS: [(&str, &str); 16] = [
+pub const DEFAULTS: [(&str, &str); 17] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("report.html", include_str!("../../templates/report.html")),
     (
@@ -32,6 +32,10 @@ pub const DEFAULTS: [(&str, &str); 16] = [
     (
         "partials/results.html",
         include_str!("../../templates/partials/results.html"),
+    ),
+    (
+        "partials/claims.html",
+        include_str!("../../templates/partials/claims.html"),
     ),
     (
         "partials/tsne.html",

@@ -128,6 +128,39 @@ pub(super) fn stored() -> (tempfile::TempDir, Project) {
     (dir, p)
 }
 
+/// [`project`] with `base` (and so `results`, which extends it) trained with seeds 7, 8
+/// and 9, and a claim of `results` that its change lowers final test accuracy.
+pub(super) fn seeded() -> (tempfile::TempDir, Project) {
+    let (dir, _) = project();
+    let exp = dir.path().join("experiments");
+    fs::write(
+        exp.join("base.toml"),
+        BASE_TOML.replace("seed = 7", "seeds = [7, 8, 9]"),
+    )
+    .unwrap();
+    let results = fs::read_to_string(exp.join("results.toml")).unwrap();
+    fs::write(
+        exp.join("results.toml"),
+        results.replace(
+            "title = \"Results Section\"",
+            "title = \"Results Section\"\nclaim = \"worse\"",
+        ),
+    )
+    .unwrap();
+    let project = Project::open(dir.path()).unwrap();
+    (dir, project)
+}
+
+/// The spec of `section/variant` with `seed` under profile `p`.
+pub(super) fn seed_spec(project: &Project, id: &str, seed: u64) -> RunSpec {
+    project
+        .runs("p", &[])
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id.to_string() == id && s.train.seed == seed)
+        .unwrap_or_else(|| panic!("no run {id} seed {seed}"))
+}
+
 /// Stores `spec` as trained on [`FINGERPRINT`] data with these (train, test)
 /// accuracies per epoch.
 pub(super) fn store_run(project: &Project, spec: &RunSpec, accs: &[(f64, f64)], status: RunStatus) {
@@ -142,7 +175,7 @@ pub(super) fn store_run_with(
     status: RunStatus,
     fingerprint: &str,
 ) {
-    let files = project.store.run("p", &spec.id);
+    let files = project.store.run("p", &spec.seed_run());
     let metrics = Metrics {
         classes: vec!["a".into(), "b".into()],
         epochs: accs

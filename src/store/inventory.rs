@@ -8,7 +8,8 @@ use std::fmt;
 use super::layout::Store;
 use super::record::{self, Metrics, RunRecord, Verified};
 use crate::fsx;
-use crate::plan::{RunId, RunKey, RunSpec};
+use crate::plan::spec::SeedRun;
+use crate::plan::{RunKey, RunSpec};
 
 /// A run in the store, verified: its record and its metrics.
 #[derive(Debug, Clone)]
@@ -89,7 +90,7 @@ impl Inventory {
         let runs = runs
             .into_iter()
             .map(|(spec, key, also)| {
-                let state = look_up(store, profile, &spec.id, &key, &also);
+                let state = look_up(store, profile, &spec.seed_run(), &key, &also);
                 PlannedRun {
                     spec,
                     key,
@@ -124,10 +125,15 @@ impl Inventory {
         }
     }
 
-    /// Looks again at the runs in `ids` (after training them).
-    pub fn refresh(&mut self, store: &Store, ids: &[RunId]) {
-        for run in self.runs.iter_mut().filter(|r| ids.contains(&r.spec.id)) {
-            run.state = look_up(store, &self.profile, &run.spec.id, &run.key, &run.also);
+    /// Looks again at the runs in `runs` (after training them).
+    pub fn refresh(&mut self, store: &Store, runs: &[SeedRun]) {
+        for run in self
+            .runs
+            .iter_mut()
+            .filter(|r| runs.contains(&r.spec.seed_run()))
+        {
+            let seed_run = run.spec.seed_run();
+            run.state = look_up(store, &self.profile, &seed_run, &run.key, &run.also);
         }
     }
 
@@ -139,9 +145,15 @@ impl Inventory {
     }
 }
 
-/// What the store holds for run `id` of `profile`, against `wanted` (or one of `also`).
-fn look_up(store: &Store, profile: &str, id: &RunId, wanted: &RunKey, also: &[RunKey]) -> RunState {
-    let files = store.run(profile, id);
+/// What the store holds for `run` of `profile`, against `wanted` (or one of `also`).
+fn look_up(
+    store: &Store,
+    profile: &str,
+    run: &SeedRun,
+    wanted: &RunKey,
+    also: &[RunKey],
+) -> RunState {
+    let files = store.run(profile, run);
     let record = match record::verify(&files) {
         Verified::Absent => return RunState::Missing,
         Verified::Damaged(why) => return RunState::Damaged(why),

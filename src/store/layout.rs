@@ -4,7 +4,7 @@
 //! out/
 //!   .lock                          held by the build that writes the store
 //!   cache/data/<fingerprint>.bin   decoded datasets
-//!   runs/<profile>/<section>/<variant>/
+//!   runs/<profile>/<section>/<variant>/seed-<seed>/   one per seed of the run
 //!     run.json      the record: key, status, device, times, file digests (written last)
 //!     spec.json     the resolved run spec
 //!     metrics.json  per-epoch metrics and the final confusion matrix
@@ -18,7 +18,7 @@
 //!   site/                          the publishable static site
 //!     index.html, style.css, report.json
 //!     report.schema.json           the JSON Schema of report.json
-//!     data/<section>/<variant>/metrics.{json,csv}   copies of the shown runs' metrics
+//!     data/<section>/<variant>/seed-<seed>/metrics.{json,csv}   copies of the runs' metrics
 //!     figures/figures.json         the figure manifest the renderer reads
 //!     figures/<section>/architecture.{svg,png}
 //!     figures/<section>/variants.{svg,png}
@@ -31,7 +31,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::plan::RunId;
+use crate::plan::spec::SeedRun;
 
 /// The store rooted at an `out/` folder.
 #[derive(Debug, Clone)]
@@ -76,24 +76,33 @@ impl Store {
         self.out.join(".lock")
     }
 
-    /// The finished run's folder.
-    pub fn run(&self, profile: &str, id: &RunId) -> RunFiles {
+    /// The folder of a finished run.
+    pub fn run(&self, profile: &str, run: &SeedRun) -> RunFiles {
         RunFiles {
             dir: self
                 .runs_root()
                 .join(profile)
-                .join(&id.section)
-                .join(&id.variant),
+                .join(&run.id.section)
+                .join(&run.id.variant)
+                .join(Self::seed_folder(run.seed)),
         }
     }
 
     /// Where a run is trained before it is moved into place.
-    pub fn staging(&self, profile: &str, id: &RunId) -> RunFiles {
+    pub fn staging(&self, profile: &str, run: &SeedRun) -> RunFiles {
         RunFiles {
-            dir: self
-                .staging_root()
-                .join(format!("{profile}--{}--{}", id.section, id.variant)),
+            dir: self.staging_root().join(format!(
+                "{profile}--{}--{}--{}",
+                run.id.section,
+                run.id.variant,
+                Self::seed_folder(run.seed)
+            )),
         }
+    }
+
+    /// The folder of one seed's run, under its run's.
+    fn seed_folder(seed: u64) -> String {
+        format!("seed-{seed}")
     }
 
     /// Cached t-SNE coordinates.
@@ -123,13 +132,18 @@ impl Store {
 
     /// The site's copy of a run's file (`metrics.json`, `metrics.csv`: `file` is its
     /// path in the run folder), relative to the site folder:
-    /// `data/<section>/<variant>/<file name>`.
-    pub fn site_run_copy(id: &RunId, file: &Path) -> String {
+    /// `data/<section>/<variant>/seed-<seed>/<file name>`.
+    pub fn site_run_copy(run: &SeedRun, file: &Path) -> String {
         let name = file
             .file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
-        format!("data/{}/{}/{name}", id.section, id.variant)
+        format!(
+            "data/{}/{}/{}/{name}",
+            run.id.section,
+            run.id.variant,
+            Self::seed_folder(run.seed)
+        )
     }
 
     /// A file at the top of the site (the stylesheet, named by its template).

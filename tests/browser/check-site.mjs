@@ -2,9 +2,10 @@
 // every image loads, nothing is logged as an error, every in-page link has its target,
 // every relative link or source names a file that exists, nothing is loaded from
 // outside the site, the page fits a phone's width, a phone shows every run's test
-// accuracy without scrolling, and every figure's smallest text is at least 11 CSS px
-// on a 1366 px desktop and 9 px on a 390 px phone. Reports the bytes the first screen
-// fetches (figures below it load lazily) and all images together. Saves screenshots.
+// accuracy and every claim's verdict without scrolling, and every figure's smallest text
+// is at least 11 CSS px on a 1366 px desktop and 9 px on a 390 px phone. Reports the
+// bytes the first screen fetches (figures below it load lazily), all images together,
+// and the Claims table as a reader sees it (rows and verdicts). Saves screenshots.
 //
 // usage: node check-site.mjs SITE_DIR SCREENSHOT.png
 // Prints one JSON object; exits 0 when every check passed, 1 when one failed, 2 when
@@ -222,6 +223,18 @@ try {
     }
   }
 
+  // The Claims table as shown: each row's claim and verdict, and whether it is visible.
+  const claims = await page.evaluate(() => {
+    const table = document.querySelector('#claims table.claims');
+    if (!table) return null;
+    const rows = [...table.tBodies[0].rows].map((tr) => ({
+      run: tr.querySelector('th')?.textContent.trim(),
+      verdict: tr.querySelector('td.outcome')?.textContent.trim(),
+    }));
+    const r = table.getBoundingClientRect();
+    return { rows, visible: r.width > 0 && r.height > 0 };
+  });
+
   await page.screenshot({ path: shotArg, fullPage: true });
 
   // A phone: the page must not be wider than the screen (tables and figures scroll on
@@ -245,7 +258,7 @@ try {
   }
   problems.phoneHiddenCells = await page.evaluate(() => {
     const hidden = [];
-    for (const cell of document.querySelectorAll('table.results td.test')) {
+    for (const cell of document.querySelectorAll('table.results td.test, table.claims td.outcome')) {
       const r = cell.getBoundingClientRect();
       const box = cell.closest('.table-wrap')?.getBoundingClientRect() ?? { left: 0, right: innerWidth };
       const right = Math.min(box.right, document.documentElement.clientWidth);
@@ -261,7 +274,7 @@ try {
 
   const failed = Object.values(problems).some((p) => (Array.isArray(p) ? p.length > 0 : p !== null));
   console.log(
-    JSON.stringify({ ok: !failed, images: images.length, checkedFiles, anchors: dom.refs.length, weight, textSizes, ...problems }),
+    JSON.stringify({ ok: !failed, images: images.length, checkedFiles, anchors: dom.refs.length, weight, textSizes, claims, ...problems }),
   );
   await browser.close();
   process.exit(failed ? 1 : 0);

@@ -6,7 +6,7 @@ use std::fs;
 use crate::fixture::{self, TinyProject, result_of};
 
 fn metrics(p: &TinyProject, run: &str) -> serde_json::Value {
-    let path = p.path(&format!("out/runs/test/{run}/metrics.json"));
+    let path = p.path(&format!("out/runs/test/{run}/seed-7/metrics.json"));
     serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
 }
 
@@ -31,7 +31,7 @@ fn trains_caches_and_retrains_only_what_changed() {
         assert_eq!(result_of(&table, run), "trained", "{table}");
     }
     // The store holds every file a later stage reads.
-    let run = p.path("out/runs/test/child/sgd");
+    let run = p.path("out/runs/test/child/sgd/seed-7");
     for f in [
         "run.json",
         "spec.json",
@@ -46,7 +46,7 @@ fn trains_caches_and_retrains_only_what_changed() {
         assert!(run.join(f).is_file(), "missing {f}");
     }
     assert!(
-        !p.path("out/runs/test/child/adam/snapshots").exists(),
+        !p.path("out/runs/test/child/adam/seed-7/snapshots").exists(),
         "adam did not ask for t-SNE"
     );
     let m = metrics(&p, "child/sgd");
@@ -69,7 +69,7 @@ fn trains_caches_and_retrains_only_what_changed() {
         "training loss did not fall: {curve:?}"
     );
 
-    let weights = p.path("out/runs/test/base/main/weights.safetensors");
+    let weights = p.path("out/runs/test/base/main/seed-7/weights.safetensors");
     let before = fs::metadata(&weights).unwrap().modified().unwrap();
     let table = p.ok(&["build", "--device", "cpu"]);
     for run in ["base", "child/sgd", "child/adam", "other"] {
@@ -123,7 +123,7 @@ fn memory_format_and_precision_retrain_and_learn_alike() {
     };
     let spec = |p: &TinyProject| -> serde_json::Value {
         serde_json::from_str(
-            &fs::read_to_string(p.path("out/runs/test/other/main/spec.json")).unwrap(),
+            &fs::read_to_string(p.path("out/runs/test/other/main/seed-7/spec.json")).unwrap(),
         )
         .unwrap()
     };
@@ -160,7 +160,7 @@ fn same_seed_same_data_gives_bit_identical_metrics_on_the_cpu() {
     let p = TinyProject::new();
     p.ok(&["build", "--device", "cpu", "--only", "child"]);
     let first = learning_curve(&metrics(&p, "child/sgd"));
-    let snap = fs::read(p.path("out/runs/test/child/sgd/snapshots/epoch-003.npy")).unwrap();
+    let snap = fs::read(p.path("out/runs/test/child/sgd/seed-7/snapshots/epoch-003.npy")).unwrap();
     let table = p.ok(&["build", "--device", "cpu", "--only", "child", "--force"]);
     assert_eq!(result_of(&table, "child/sgd"), "trained");
     let second = learning_curve(&metrics(&p, "child/sgd"));
@@ -176,7 +176,7 @@ fn same_seed_same_data_gives_bit_identical_metrics_on_the_cpu() {
     );
     assert_eq!(
         snap,
-        fs::read(p.path("out/runs/test/child/sgd/snapshots/epoch-003.npy")).unwrap()
+        fs::read(p.path("out/runs/test/child/sgd/seed-7/snapshots/epoch-003.npy")).unwrap()
     );
     // A different seed gives a different curve: the seed is really used.
     p.write(
@@ -184,7 +184,9 @@ fn same_seed_same_data_gives_bit_identical_metrics_on_the_cpu() {
         &fixture::BASE_TOML.replace("seed = 7", "seed = 8"),
     );
     p.ok(&["build", "--device", "cpu", "--only", "child"]);
-    assert_ne!(first, learning_curve(&metrics(&p, "child/sgd")));
+    let m = p.path("out/runs/test/child/sgd/seed-8/metrics.json");
+    let other: serde_json::Value = serde_json::from_slice(&fs::read(m).unwrap()).unwrap();
+    assert_ne!(first, learning_curve(&other));
 }
 
 #[test]
@@ -212,9 +214,10 @@ fn a_diverging_run_is_recorded_and_the_build_goes_on() {
     let table = p.ok(&["build", "--device", "cpu"]);
     assert_eq!(result_of(&table, "other"), "diverged", "{table}");
     assert_eq!(result_of(&table, "base"), "trained", "{table}");
-    let record: serde_json::Value =
-        serde_json::from_slice(&fs::read(p.path("out/runs/test/other/main/run.json")).unwrap())
-            .unwrap();
+    let record: serde_json::Value = serde_json::from_slice(
+        &fs::read(p.path("out/runs/test/other/main/seed-7/run.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(record["status"]["state"], "diverged");
     assert!(record["status"]["epoch"].as_i64().unwrap() >= 1);
     let list = p.ok(&["list"]);
@@ -229,7 +232,7 @@ fn a_diverging_run_is_recorded_and_the_build_goes_on() {
 fn a_damaged_run_is_detected_and_retrained() {
     let p = TinyProject::new();
     p.ok(&["build", "--device", "cpu", "--only", "base"]);
-    let metrics_path = p.path("out/runs/test/base/main/metrics.json");
+    let metrics_path = p.path("out/runs/test/base/main/seed-7/metrics.json");
     let text = fs::read(&metrics_path).unwrap();
     fs::write(&metrics_path, &text[..text.len() / 2]).unwrap();
     let out = p.run(&["build", "--device", "cpu", "--only", "base"]);
@@ -248,7 +251,7 @@ fn a_damaged_run_is_detected_and_retrained() {
         3
     );
 
-    fs::remove_file(p.path("out/runs/test/base/main/weights.safetensors")).unwrap();
+    fs::remove_file(p.path("out/runs/test/base/main/seed-7/weights.safetensors")).unwrap();
     let table = p.ok(&["build", "--device", "cpu", "--only", "base"]);
     assert_eq!(result_of(&table, "base"), "trained");
 }
@@ -278,7 +281,7 @@ fn jobs_train_runs_in_parallel_processes_into_the_same_store() {
     }
     for run in ["base/main", "child/sgd", "child/adam", "other/main"] {
         let record: serde_json::Value = serde_json::from_slice(
-            &fs::read(p.path(&format!("out/runs/test/{run}/run.json"))).unwrap(),
+            &fs::read(p.path(&format!("out/runs/test/{run}/seed-7/run.json"))).unwrap(),
         )
         .unwrap();
         assert_eq!(record["status"]["state"], "complete", "{run}");
@@ -287,7 +290,7 @@ fn jobs_train_runs_in_parallel_processes_into_the_same_store() {
         assert_eq!(learning_curve(&metrics(&p, run)).len(), 3);
     }
     assert!(
-        p.path("out/runs/test/child/sgd/snapshots/epoch-003.npy")
+        p.path("out/runs/test/child/sgd/seed-7/snapshots/epoch-003.npy")
             .is_file()
     );
     assert!(!p.path("out/runs/.staging").exists());

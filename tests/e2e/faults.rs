@@ -14,7 +14,7 @@ const RUNS: [&str; 4] = ["base/main", "child/sgd", "child/adam", "other/main"];
 fn curves(root: &Path) -> Vec<Vec<u64>> {
     RUNS.iter()
         .map(|run| {
-            let path = root.join(format!("out/runs/test/{run}/metrics.json"));
+            let path = root.join(format!("out/runs/test/{run}/seed-7/metrics.json"));
             let m: serde_json::Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
             m["epochs"]
                 .as_array()

@@ -97,7 +97,7 @@ fn a_rebuild_draws_the_same_tsne_and_leaves_files_untouched() {
 fn a_corrupt_snapshot_is_named_and_retrained() {
     let p = TinyProject::new();
     p.ok(&["build", "--device", "cpu", "--only", "child"]);
-    let snap = p.path("out/runs/test/child/sgd/snapshots/epoch-003.npy");
+    let snap = p.path("out/runs/test/child/sgd/seed-7/snapshots/epoch-003.npy");
     fs::write(&snap, b"\x93NUMPY garbage").unwrap();
     let out = p.run(&["build", "--device", "cpu", "--only", "child"]);
     assert!(out.status.success());
@@ -120,7 +120,7 @@ fn only_rebuilds_one_section_and_leaves_the_others_files_untouched() {
         "out/site/figures/base/accuracy.png",
         "out/site/figures/other/loss.svg",
         "out/site/figures/child/sgd/tsne-panel.png",
-        "out/runs/test/base/main/weights.safetensors",
+        "out/runs/test/base/main/seed-7/weights.safetensors",
     ];
     let before: Vec<_> = others.iter().map(|f| modified(f)).collect();
     let adam = modified("out/site/figures/child/adam/accuracy.png");

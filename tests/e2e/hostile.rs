@@ -99,7 +99,7 @@ fn equal_trainings_store_equal_weight_bytes() {
     for p in [&a, &b] {
         p.ok(&["build", "--device", "cpu", "--only", "base"]);
     }
-    let weights = "out/runs/test/base/main/weights.safetensors";
+    let weights = "out/runs/test/base/main/seed-7/weights.safetensors";
     let (wa, wb) = (
         fs::read(a.path(weights)).unwrap(),
         fs::read(b.path(weights)).unwrap(),

@@ -17,4 +17,5 @@ mod markdown;
 mod pytorch;
 mod render;
 mod schema;
+mod seeds;
 mod site;

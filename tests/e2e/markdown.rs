@@ -114,7 +114,7 @@ fn markdownlint_finds_what_the_report_must_not_have() {
 fn prose_numbers_are_the_stores_in_both_outputs() {
     let p = with_prose();
     let m: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(p.path("out/runs/test/base/main/metrics.json")).unwrap(),
+        &std::fs::read_to_string(p.path("out/runs/test/base/main/seed-7/metrics.json")).unwrap(),
     )
     .unwrap();
     let epochs = m["epochs"].as_array().unwrap();

@@ -91,15 +91,16 @@ fn every_run_loads_in_pytorch_and_predicts_what_report_recorded() {
     p.ok(&["build", "--device", "cpu"]);
 
     // run.json digests model.py like every other file of the run.
-    let record: serde_json::Value =
-        serde_json::from_slice(&fs::read(p.path("out/runs/test/deep/fp32/run.json")).unwrap())
-            .unwrap();
+    let record: serde_json::Value = serde_json::from_slice(
+        &fs::read(p.path("out/runs/test/deep/fp32/seed-11/run.json")).unwrap(),
+    )
+    .unwrap();
     assert!(
         record["files"]["model.py"].is_object(),
         "{}",
         record["files"]
     );
-    let text = fs::read_to_string(p.path("out/runs/test/deep/fp32/model.py")).unwrap();
+    let text = fs::read_to_string(p.path("out/runs/test/deep/fp32/seed-11/model.py")).unwrap();
     for line in [
         "self.add_module(\"conv-a\", nn.Conv2d(3, 5, kernel_size=3, stride=2, padding=1))",
         "MEAN = (0.3, 0.45, 0.6)",
@@ -147,7 +148,11 @@ fn every_run_loads_in_pytorch_and_predicts_what_report_recorded() {
             "{run}: PyTorch's test loss {a} against report's {b}"
         );
         let spec: serde_json::Value = serde_json::from_slice(
-            &fs::read(p.path(&format!("out/runs/test/{run}/spec.json"))).unwrap(),
+            &fs::read(p.path(&format!(
+                "out/runs/test/{}/spec.json",
+                r["folder"].as_str().unwrap()
+            )))
+            .unwrap(),
         )
         .unwrap();
         let flatten = spec["shapes"]

@@ -2,7 +2,7 @@
 
 Usage: pytorch_check.py RUNS_DIR TEST_BATCH_BIN
 
-RUNS_DIR is out/runs/<profile>; TEST_BATCH_BIN the CIFAR-10 binary test batch the
+RUNS_DIR is out/runs/<profile> (one seed per run); TEST_BATCH_BIN the CIFAR-10 binary test batch the
 runs were tested on. For each run folder (one with a run.json) it prints one JSON line:
 the run, its status, and for complete runs what PyTorch computes (accuracy, confusion
 matrix, mean test loss) beside what metrics.json's last epoch says. Judging the
@@ -68,12 +68,20 @@ def main():
     labels, images = test_set(test_batch)
     for section in sorted(os.listdir(runs)):
         for variant in sorted(os.listdir(os.path.join(runs, section))):
-            folder = os.path.join(runs, section, variant)
+            # One folder per seed: <section>/<variant>/seed-<seed>/.
+            seeds = sorted(os.listdir(os.path.join(runs, section, variant)))
+            if len(seeds) != 1:
+                raise SystemExit(f"{section}/{variant}: expected one seed, found {seeds}")
+            folder = os.path.join(runs, section, variant, seeds[0])
             if not os.path.isfile(os.path.join(folder, "run.json")):
                 continue
             with open(os.path.join(folder, "run.json")) as f:
                 record = json.load(f)
-            line = {"run": f"{section}/{variant}", "state": record["status"]["state"]}
+            line = {
+                "run": f"{section}/{variant}",
+                "folder": f"{section}/{variant}/{seeds[0]}",
+                "state": record["status"]["state"],
+            }
             if line["state"] == "complete":
                 # The thread count the run evaluated with: kernels may split their sums
                 # by thread, so the same count gives the same floats.

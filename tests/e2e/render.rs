@@ -56,7 +56,11 @@ fn metrics(p: &TinyProject, run: &str) -> serde_json::Value {
     } else {
         format!("{run}/main")
     };
-    serde_json::from_str(&read(p, &format!("out/runs/test/{dir}/metrics.json"))).unwrap()
+    serde_json::from_str(&read(
+        p,
+        &format!("out/runs/test/{dir}/seed-7/metrics.json"),
+    ))
+    .unwrap()
 }
 
 /// Final (train, test) accuracy of a run, from its metrics.json.
@@ -335,8 +339,8 @@ fn rendering_twice_gives_identical_files_and_keeps_their_mtimes() {
         "out/site/style.css",
         "out/site/report.json",
         "out/site/report.schema.json",
-        "out/site/data/base/main/metrics.json",
-        "out/site/data/child/sgd/metrics.csv",
+        "out/site/data/base/main/seed-7/metrics.json",
+        "out/site/data/child/sgd/seed-7/metrics.csv",
         "out/report.md",
     ];
     let snapshot = || -> Vec<(Vec<u8>, SystemTime)> {

@@ -146,16 +146,18 @@ fn the_schema_refuses_a_missing_field_a_number_as_a_string_and_a_stray_field() {
         (format!("{run}/result/train_loss_value"), |v| {
             *v = json!(v.as_f64().unwrap().to_string())
         }),
-        (format!("{run}/metrics/epochs/0/test_accuracy"), |v| {
-            *v = json!(format!("{}", v.as_f64().unwrap()))
-        }),
-        (format!("{run}/metrics/confusion/counts/0/0"), |v| {
-            *v = json!(v.to_string())
-        }),
-        (format!("{run}/metrics/epochs/1"), |v| {
+        (
+            format!("{run}/seed_runs/0/metrics/epochs/0/test_accuracy"),
+            |v| *v = json!(format!("{}", v.as_f64().unwrap())),
+        ),
+        (
+            format!("{run}/seed_runs/0/metrics/confusion/counts/0/0"),
+            |v| *v = json!(v.to_string()),
+        ),
+        (format!("{run}/seed_runs/0/metrics/epochs/1"), |v| {
             v.as_object_mut().unwrap().remove("images_per_second");
         }),
-        (format!("{run}/metrics"), |v| {
+        (format!("{run}/seed_runs/0/metrics"), |v| {
             v.as_object_mut().unwrap().remove("confusion");
         }),
         (format!("{run}/result"), |v| {
@@ -205,9 +207,9 @@ fn report_json_repeats_every_epoch_and_the_confusion_matrix_and_the_site_links_t
             r["section"].as_str().unwrap(),
             r["variant"].as_str().unwrap(),
         );
-        let store = format!("out/runs/test/{section}/{variant}");
+        let store = format!("out/runs/test/{section}/{variant}/seed-7");
         let stored = read_json(&p, &format!("{store}/metrics.json"));
-        let m = &r["metrics"];
+        let m = &r["seed_runs"][0]["metrics"];
         assert_eq!(m["epochs"], stored["epochs"], "{section}/{variant}");
         assert_eq!(m["epochs"].as_array().unwrap().len(), 3);
         assert_eq!(m["confusion"]["classes"], stored["classes"]);
@@ -224,7 +226,7 @@ fn report_json_repeats_every_epoch_and_the_confusion_matrix_and_the_site_links_t
         // The site's copies, byte for byte, linked from the page and the Markdown.
         for file in ["metrics.json", "metrics.csv"] {
             let rel = m[file.trim_start_matches("metrics.")].as_str().unwrap();
-            assert_eq!(rel, format!("data/{section}/{variant}/{file}"));
+            assert_eq!(rel, format!("data/{section}/{variant}/seed-7/{file}"));
             assert_eq!(
                 fs::read(p.path(&format!("out/site/{rel}"))).unwrap(),
                 fs::read(p.path(&format!("{store}/{file}"))).unwrap(),

@@ -2,8 +2,9 @@
 //! by `tests/browser/check-site.mjs` (playwright-core) checks that every image loads,
 //! nothing logs an error, no in-page or relative link is broken, nothing is loaded from
 //! outside the site, the page fits a phone, a phone shows every run's test accuracy,
-//! figure text is at least 11 CSS px on a desktop and 9 px on a phone as displayed, and
-//! only the first figure loads with the page; it saves `target/site-screenshot.png`.
+//! figure text is at least 11 CSS px on a desktop and 9 px on a phone as displayed, only
+//! the first figure loads with the page, and the Claims table shows each claim with its
+//! verdict (on a phone too); it saves `target/site-screenshot.png`.
 //!
 //! Without Chromium, Node or `tests/browser/node_modules` the tests say SKIPPED and
 //! pass, except under CI (`CI=true`), whose `.ci/run` installs all three.
@@ -92,6 +93,27 @@ fn the_rendered_site_works_in_a_browser() {
             1,
         ) + "\n[prose]\nnotes = \"prose/notes.md\"\n"),
     );
+    // Two seeds, so that claims have intervals and verdicts; one claim per kind.
+    p.write(
+        "experiments/report.toml",
+        &std::fs::read_to_string(p.path("experiments/report.toml"))
+            .unwrap()
+            .replace(
+                "tsne_epochs = [0, 3]\n",
+                "tsne_epochs = [0, 3]\nseeds = 2\n",
+            ),
+    );
+    p.write(
+        "experiments/base.toml",
+        &fixture::BASE_TOML.replace("seed = 7\n", ""),
+    );
+    p.write(
+        "experiments/other.toml",
+        &format!(
+            "claim = [\"worse\", {{ expect = \"same\", metric = \"train_loss\", text = \"No change.\" }}]\n{}",
+            fixture::OTHER_TOML
+        ),
+    );
     p.ok(&["build", "--device", "cpu"]);
     p.ok(&["render"]);
     let site = p.path("out/site");
@@ -118,6 +140,19 @@ fn the_rendered_site_works_in_a_browser() {
         assert!((1..images / 2).contains(&first), "{report}");
     }
     assert!(report["checkedFiles"].as_u64().unwrap() >= 2, "{report}");
+    // The Claims table is on the page with both claims, each with a verdict.
+    let claims = &report["claims"];
+    assert_eq!(claims["visible"], true, "{report}");
+    let rows = claims["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{claims}");
+    for row in rows {
+        assert_eq!(row["run"], "Other", "{claims}");
+        let verdict = row["verdict"].as_str().unwrap();
+        assert!(
+            ["confirmed", "contradicted", "not shown (within noise)"].contains(&verdict),
+            "{claims}"
+        );
+    }
     assert!(screenshot.is_file(), "no screenshot");
     let _ = writeln!(
         std::io::stderr(),

@@ -1,4 +1,5 @@
-//! Per-epoch curves: one run's accuracy or loss, and several runs' test accuracy.
+//! Per-epoch curves: one run's accuracy or loss, and several runs' test accuracy. A run
+//! of several seeds is drawn as its mean with a shaded band of ± one standard deviation.
 
 use anyhow::Result;
 use plotters::coord::Shift;
@@ -8,30 +9,35 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::canvas::{Chart, Drawn, draw};
 use super::style::{self, INK, Key, MUTED, Marker, SERIES, Scale, TAB10};
-use crate::store::Metrics;
+use crate::analyze::seeds::Curve;
 
 /// Train is blue and test orange in every per-run plot, so readers learn it once.
 const TRAIN: RGBColor = TAB10[0];
 const TEST: RGBColor = TAB10[1];
 
-/// Train and test accuracy (in %) per epoch, with the best test epoch marked. The
-/// caller passes one `y_range` (in %) for every run so that sections compare at a
-/// glance.
-pub fn accuracy(title: &str, metrics: &Metrics, y_range: (f64, f64)) -> Result<Drawn> {
-    draw(&Curves::accuracy(title, metrics, y_range))
+/// Train and test accuracy per epoch (fractions, drawn in %), with the best test epoch
+/// marked. The caller passes one `y_range` (in %) for every run so that sections
+/// compare at a glance.
+pub fn accuracy(title: &str, train: &Curve, test: &Curve, y_range: (f64, f64)) -> Result<Drawn> {
+    draw(&Curves::accuracy(
+        title,
+        train.clone().scaled(100.0),
+        test.clone().scaled(100.0),
+        y_range,
+    ))
 }
 
 /// Train and test loss per epoch, with the lowest test loss marked. The y-axis starts
 /// at zero, so the drop reads at its true proportion.
-pub fn loss(title: &str, metrics: &Metrics) -> Result<Drawn> {
-    draw(&Curves::loss(title, metrics))
+pub fn loss(title: &str, train: &Curve, test: &Curve) -> Result<Drawn> {
+    draw(&Curves::loss(title, train.clone(), test.clone()))
 }
 
 /// Several runs' curves in one plot (every model's test accuracy, or one section's
 /// variants), each with its own colour and point shape and a legend beside the plot.
 pub fn overlay(
     title: &str,
-    series: &[(String, Vec<(i64, f64)>)],
+    series: &[(String, Curve)],
     y_label: &str,
     y_range: (f64, f64),
 ) -> Result<Drawn> {
@@ -44,6 +50,27 @@ struct Line {
     color: RGBColor,
     marker: Marker,
     points: Vec<(i64, f64)>,
+    /// ± one standard deviation around each point, for a mean over seeds.
+    sd: Option<Vec<f64>>,
+}
+
+/// The line under the heading that says what a mean curve and its band are, when any
+/// curve is a mean over seeds.
+fn band_note(curves: &[&Curve]) -> Option<String> {
+    let seeds: Vec<usize> = curves
+        .iter()
+        .filter(|c| c.sd.is_some())
+        .map(|c| c.seeds)
+        .collect();
+    let (lo, hi) = (seeds.iter().min()?, seeds.iter().max()?);
+    let n = if lo == hi {
+        format!("{lo} seeds")
+    } else {
+        format!("{lo}–{hi} seeds")
+    };
+    Some(format!(
+        "Lines: mean of {n}; shaded: ± 1 standard deviation"
+    ))
 }
 
 /// The point called out with a ring and a label.
@@ -65,6 +92,8 @@ enum LegendAt {
 
 struct Curves {
     title: String,
+    /// What the bands are, when there are any.
+    subtitle: Option<String>,
     y_label: String,
     y_range: (f64, f64),
     /// Decimals of the y tick labels.
@@ -86,18 +115,18 @@ const RIGHT: f64 = 24.0;
 const LEGEND_MAX: f64 = 280.0;
 
 impl Curves {
-    fn accuracy(title: &str, metrics: &Metrics, y_range: (f64, f64)) -> Curves {
-        let train = per_epoch(metrics, |e| 100.0 * e.train_accuracy);
-        let test = per_epoch(metrics, |e| 100.0 * e.test_accuracy);
+    fn accuracy(title: &str, train: Curve, test: Curve, y_range: (f64, f64)) -> Curves {
+        let mean = if test.sd.is_some() { "mean " } else { "" };
         // The first of equal bests: the epoch at which that accuracy was reached.
-        let callout = best(&test, |a, b| a > b).map(|(epoch, value)| Callout {
+        let callout = best(&test.points, |a, b| a > b).map(|(epoch, value)| Callout {
             epoch,
             value,
             color: TEST,
-            text: format!("best {value:.1} % (epoch {epoch})"),
+            text: format!("best {mean}{value:.1} % (epoch {epoch})"),
         });
         Curves {
             title: title.to_owned(),
+            subtitle: band_note(&[&train, &test]),
             y_label: "Accuracy (%)".to_owned(),
             y_range: sane_range(y_range, (0.0, 100.0)),
             y_decimals: 0,
@@ -107,19 +136,24 @@ impl Curves {
         }
     }
 
-    fn loss(title: &str, metrics: &Metrics) -> Curves {
-        let train = per_epoch(metrics, |e| e.train_loss);
-        let test = per_epoch(metrics, |e| e.test_loss);
-        let callout = best(&test, |a, b| a < b).map(|(epoch, value)| Callout {
+    fn loss(title: &str, train: Curve, test: Curve) -> Curves {
+        let mean = if test.sd.is_some() { "mean " } else { "" };
+        let callout = best(&test.points, |a, b| a < b).map(|(epoch, value)| Callout {
             epoch,
             value,
             color: TEST,
-            text: format!("lowest {value:.3} (epoch {epoch})"),
+            text: format!("lowest {mean}{value:.3} (epoch {epoch})"),
         });
-        let top = train
+        let subtitle = band_note(&[&train, &test]);
+        // The band's top counts: a curve's spread must fit in the plot too.
+        let top = [&train, &test]
             .iter()
-            .chain(&test)
-            .map(|p| p.1)
+            .flat_map(|c| {
+                c.points
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| p.1 + c.sd.as_ref().map_or(0.0, |sd| sd[i]))
+            })
             .filter(|v| v.is_finite())
             .fold(0.0, f64::max);
         let (step, decimals) = nice_step(top * 1.05, 6);
@@ -130,6 +164,7 @@ impl Curves {
         };
         Curves {
             title: title.to_owned(),
+            subtitle,
             y_label: "Loss (cross-entropy)".to_owned(),
             y_range: (0.0, hi),
             y_decimals: decimals,
@@ -141,7 +176,7 @@ impl Curves {
 
     fn overlay(
         title: &str,
-        series: &[(String, Vec<(i64, f64)>)],
+        series: &[(String, Curve)],
         y_label: &str,
         y_range: (f64, f64),
     ) -> Curves {
@@ -149,15 +184,18 @@ impl Curves {
         let lines = series
             .iter()
             .enumerate()
-            .map(|(i, (label, points))| Line {
+            .map(|(i, (label, curve))| Line {
                 label: label.clone(),
                 color: SERIES[i % SERIES.len()],
                 marker: Marker::nth(i + i / SERIES.len()),
-                points: points.clone(),
+                points: curve.points.clone(),
+                sd: curve.sd.clone(),
             })
             .collect();
+        let curves: Vec<&Curve> = series.iter().map(|s| &s.1).collect();
         Curves {
             title: title.to_owned(),
+            subtitle: band_note(&curves),
             y_label: y_label.to_owned(),
             y_range,
             y_decimals: nice_step(y_range.1 - y_range.0, 8).1,
@@ -184,7 +222,7 @@ impl Curves {
 
     /// Nominal top of the chart (below heading and a legend row).
     fn chart_top(&self) -> f64 {
-        let mut top = style::heading_height(WIDTH, &self.title, None);
+        let mut top = style::heading_height(WIDTH, &self.title, self.subtitle.as_deref());
         if self.legend == LegendAt::Above {
             top += style::legend_row_height(&self.keys(), WIDTH - 2.0 * MARGIN) + 6.0;
         }
@@ -233,7 +271,7 @@ impl Chart for Curves {
     where
         DB::ErrorType: 'static,
     {
-        let top = style::heading(root, s, WIDTH, &self.title, None)?;
+        let top = style::heading(root, s, WIDTH, &self.title, self.subtitle.as_deref())?;
         let keys = self.keys();
         if self.legend == LegendAt::Above {
             style::legend_row(root, s, &keys, (MARGIN, top), WIDTH - 2.0 * MARGIN)?;
@@ -290,6 +328,27 @@ impl Chart for Curves {
         // Fifty epochs of full-size markers would merge into a thick band.
         let epochs = self.lines.iter().map(|l| l.points.len()).max().unwrap_or(0);
         let marker_radius = if epochs > 20 { 2.5 } else { 3.5 };
+        // Bands first, under every line: a translucent band per finite stretch.
+        for line in &self.lines {
+            let Some(sd) = &line.sd else { continue };
+            let with_sd: Vec<(i64, f64, f64)> = line
+                .points
+                .iter()
+                .zip(sd)
+                .map(|(p, d)| (p.0, p.1, *d))
+                .collect();
+            for run in with_sd
+                .split(|p| !(p.1.is_finite() && p.2.is_finite()))
+                .filter(|r| r.len() > 1)
+            {
+                let upper = run.iter().map(|p| map((p.0, p.1 + p.2)));
+                let lower = run.iter().rev().map(|p| map((p.0, p.1 - p.2)));
+                root.draw(&Polygon::new(
+                    upper.chain(lower).collect::<Vec<_>>(),
+                    line.color.mix(0.2).filled(),
+                ))?;
+            }
+        }
         for line in &self.lines {
             // A diverged epoch (NaN loss) breaks the line instead of dragging it off.
             for run in line
@@ -370,27 +429,26 @@ impl Ranged for Axis {
     }
 }
 
-/// `f` of every epoch, in order.
-fn per_epoch(
-    metrics: &Metrics,
-    f: impl Fn(&crate::store::record::EpochMetrics) -> f64,
-) -> Vec<(i64, f64)> {
-    metrics.epochs.iter().map(|e| (e.epoch, f(e))).collect()
-}
-
-fn train_test(train: Vec<(i64, f64)>, test: Vec<(i64, f64)>) -> Vec<Line> {
+/// The train and test lines; a mean's legend entry says it is one, and what its band is.
+fn train_test(train: Curve, test: Curve) -> Vec<Line> {
+    let label = |name: &str, c: &Curve| match c.sd {
+        Some(_) => format!("{name}: mean ± 1 SD"),
+        None => name.to_owned(),
+    };
     vec![
         Line {
-            label: "train".to_owned(),
+            label: label("train", &train),
             color: TRAIN,
             marker: Marker::Circle,
-            points: train,
+            points: train.points,
+            sd: train.sd,
         },
         Line {
-            label: "test".to_owned(),
+            label: label("test", &test),
             color: TEST,
             marker: Marker::Square,
-            points: test,
+            points: test.points,
+            sd: test.sd,
         },
     ]
 }
@@ -574,6 +632,30 @@ where
 mod tests {
     use super::super::testutil::{metrics, png_size, polylines, svg_texts};
     use super::*;
+    use crate::store::Metrics;
+
+    /// The train and test accuracy curves of seeds `runs`.
+    fn accuracies(runs: &[&Metrics]) -> (Curve, Curve) {
+        (
+            Curve::of(runs, |e| e.train_accuracy),
+            Curve::of(runs, |e| e.test_accuracy),
+        )
+    }
+
+    fn losses(m: &Metrics) -> (Curve, Curve) {
+        (
+            Curve::of(&[m], |e| e.train_loss),
+            Curve::of(&[m], |e| e.test_loss),
+        )
+    }
+
+    fn plain(points: Vec<(i64, f64)>) -> Curve {
+        Curve {
+            points,
+            sd: None,
+            seeds: 1,
+        }
+    }
 
     /// Maps an SVG polyline back through the plot rectangle and axis ranges.
     fn unmap(c: &Curves, (px, py): (f64, f64)) -> (f64, f64) {
@@ -610,8 +692,14 @@ mod tests {
     #[test]
     fn accuracy_lines_plot_the_metrics_and_mark_the_best_test_epoch() {
         let m = metrics(&[0.22, 0.30, 0.36, 0.39, 0.39, 0.479, 0.463, 0.452]);
-        let d = accuracy("Model 1 Accuracy", &m, (0.0, 80.0)).unwrap();
-        let c = Curves::accuracy("Model 1 Accuracy", &m, (0.0, 80.0));
+        let (train, test) = accuracies(&[&m]);
+        let d = accuracy("Model 1 Accuracy", &train, &test, (0.0, 80.0)).unwrap();
+        let c = Curves::accuracy(
+            "Model 1 Accuracy",
+            train.scaled(100.0),
+            test.scaled(100.0),
+            (0.0, 80.0),
+        );
         let want = |f: fn(&crate::store::record::EpochMetrics) -> f64| -> Vec<(i64, f64)> {
             m.epochs.iter().map(|e| (e.epoch, 100.0 * f(e))).collect()
         };
@@ -631,8 +719,9 @@ mod tests {
     #[test]
     fn equal_inputs_draw_equal_bytes() {
         let m = metrics(&[0.2, 0.4, 0.5]);
-        let a = accuracy("A", &m, (0.0, 100.0)).unwrap();
-        let b = accuracy("A", &m, (0.0, 100.0)).unwrap();
+        let (train, test) = accuracies(&[&m]);
+        let a = accuracy("A", &train, &test, (0.0, 100.0)).unwrap();
+        let b = accuracy("A", &train, &test, (0.0, 100.0)).unwrap();
         assert_eq!(a.svg, b.svg);
         assert_eq!(a.png, b.png);
     }
@@ -642,8 +731,9 @@ mod tests {
         let mut m = metrics(&[0.3, 0.4, 0.5, 0.45]);
         m.epochs[3].test_loss = f64::NAN;
         m.epochs[3].train_loss = f64::NAN;
-        let d = loss("Loss", &m).unwrap();
-        let c = Curves::loss("Loss", &m);
+        let (train, test) = losses(&m);
+        let d = loss("Loss", &train, &test).unwrap();
+        let c = Curves::loss("Loss", train, test);
         let lowest = m.epochs[..3]
             .iter()
             .min_by(|a, b| a.test_loss.total_cmp(&b.test_loss))
@@ -661,21 +751,24 @@ mod tests {
 
     #[test]
     fn overlay_draws_every_series_in_its_own_colour_with_a_legend() {
-        let series: Vec<(String, Vec<(i64, f64)>)> = (0..13)
+        let series: Vec<(String, Curve)> = (0..13)
             .map(|i| {
                 (
                     format!("Model {}", i + 1),
-                    (1..=5)
-                        .map(|e| (e, 20.0 + 3.0 * i as f64 + e as f64))
-                        .collect(),
+                    plain(
+                        (1..=5)
+                            .map(|e| (e, 20.0 + 3.0 * i as f64 + e as f64))
+                            .collect(),
+                    ),
                 )
             })
             .collect();
         let d = overlay("Every model", &series, "Test accuracy (%)", (0.0, 80.0)).unwrap();
         let c = Curves::overlay("Every model", &series, "Test accuracy (%)", (0.0, 80.0));
-        for (line, (_, points)) in c.lines.iter().zip(&series).take(12) {
-            assert_line_matches(&c, &d.svg, line.color, points);
+        for (line, (_, curve)) in c.lines.iter().zip(&series).take(12) {
+            assert_line_matches(&c, &d.svg, line.color, &curve.points);
         }
+        assert!(c.subtitle.is_none(), "no band, no note about bands");
         // Twelve runs, twelve colours (the homework has eleven).
         let mut colours: Vec<_> = c.lines[..12].iter().map(|l| l.color).collect();
         colours.dedup();
@@ -689,6 +782,46 @@ mod tests {
         for (name, _) in &series {
             assert!(texts.iter().any(|t| &t.2 == name), "no legend entry {name}");
         }
+    }
+
+    #[test]
+    fn a_mean_over_seeds_is_drawn_with_its_band_and_says_so() {
+        let a = metrics(&[0.20, 0.30, 0.40]);
+        let mut b = metrics(&[0.30, 0.40, 0.50]);
+        b.epochs[1].train_accuracy = 0.9;
+        let (train, test) = accuracies(&[&a, &b]);
+        let d = accuracy("Mean", &train, &test, (0.0, 100.0)).unwrap();
+        let c = Curves::accuracy(
+            "Mean",
+            train.clone().scaled(100.0),
+            test.clone().scaled(100.0),
+            (0.0, 100.0),
+        );
+        // The line is the mean: 25, 35, 45 % test.
+        assert_line_matches(&c, &d.svg, TEST, &[(1, 25.0), (2, 35.0), (3, 45.0)]);
+        let texts = svg_texts(&d.svg);
+        for t in [
+            "train: mean ± 1 SD",
+            "test: mean ± 1 SD",
+            "Lines: mean of 2 seeds; shaded: ± 1 standard deviation",
+            "best mean 45.0 % (epoch 3)",
+        ] {
+            assert!(texts.iter().any(|x| x.2 == t), "missing {t}: {texts:?}");
+        }
+        // One filled band per line, its top edge one standard deviation above the mean
+        // (two seeds 10 points apart: SD 7.07).
+        let hex = |c: RGBColor| format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+        let band = super::super::testutil::polygons(&d.svg, &hex(TEST));
+        assert_eq!(band.len(), 1, "{band:?}");
+        let top = unmap(&c, band[0][0]);
+        assert!(
+            (top.0 - 1.0).abs() < 0.05 && (top.1 - 32.07).abs() < 0.3,
+            "{top:?}"
+        );
+        assert_eq!(
+            super::super::testutil::polygons(&d.svg, &hex(TRAIN)).len(),
+            1
+        );
     }
 
     #[test]

@@ -111,11 +111,19 @@ pub(super) fn svg_texts(svg: &str) -> Vec<(f64, f64, String)> {
 
 /// The points of every `<polyline>` stroked in `stroke` (as `#RRGGBB`).
 pub(super) fn polylines(svg: &str, stroke: &str) -> Vec<Vec<(f64, f64)>> {
+    points_of(svg, "polyline", "stroke", stroke)
+}
+
+/// The points of every `<polygon>` filled with `fill` (as `#RRGGBB`).
+pub(super) fn polygons(svg: &str, fill: &str) -> Vec<Vec<(f64, f64)>> {
+    points_of(svg, "polygon", "fill", fill)
+}
+
+/// The `points` of every `name` element whose `attr` is `value`.
+fn points_of(svg: &str, name: &str, attr: &str, value: &str) -> Vec<Vec<(f64, f64)>> {
     parse(svg)
         .into_iter()
-        .filter(|e| {
-            e.name == "polyline" && e.attrs.get("stroke").map(String::as_str) == Some(stroke)
-        })
+        .filter(|e| e.name == name && e.attrs.get(attr).map(String::as_str) == Some(value))
         .map(|e| {
             e.attrs["points"]
                 .split_whitespace()

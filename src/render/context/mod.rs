@@ -12,6 +12,8 @@
 //! - `prose`: the author's prose, with its live numbers evaluated over the context.
 
 mod appendix;
+mod evidence;
+mod group;
 mod model;
 mod numbering;
 mod prose;
@@ -29,10 +31,11 @@ use crate::store::{Inventory, Store};
 use crate::text;
 pub use appendix::shell_join;
 use appendix::{read_build_info, reproducibility};
+use group::{Group, Loaded};
 pub use model::*;
 pub use numbering::FIXED_ANCHORS;
 use numbering::Numbering;
-use runs::{Loaded, Runs};
+use runs::Runs;
 
 /// Builds the context of the surveyed runs from the project, its store, the figure
 /// manifest and `build.json`. Reads only; fails on what the author must fix (a prose
@@ -47,7 +50,7 @@ pub fn assemble(project: &Project, inventory: &Inventory) -> Result<ReportContex
     let loaded: Vec<Loaded<'_>> = inventory
         .runs
         .iter()
-        .map(|r| Loaded::of(r, store.run(profile, &r.spec.id)))
+        .map(|r| Loaded::of(r, store.run(profile, &r.spec.seed_run())))
         .collect();
     let not_trained: Vec<String> = loaded
         .iter()
@@ -82,9 +85,9 @@ pub fn assemble(project: &Project, inventory: &Inventory) -> Result<ReportContex
     let tsne = runs.tsne(&mut figures);
     // Only complete runs compete for "best"; ties all count.
     let best = runs
-        .loaded
+        .groups()
         .iter()
-        .filter_map(Loaded::final_test)
+        .filter_map(Group::final_test)
         .fold(None, |b: Option<f64>, a| Some(b.map_or(a, |b| b.max(a))));
     let sections = order
         .iter()
@@ -136,6 +139,7 @@ pub fn assemble(project: &Project, inventory: &Inventory) -> Result<ReportContex
         overview,
         tsne,
         sections,
+        claims: runs.claims(),
         references,
         reproducibility,
         figure_count: figures.count(),
@@ -242,18 +246,26 @@ mod tests {
             (r.test.percent.as_str(), r.test.rounded.as_str()),
             ("55.00 %", "%55")
         );
-        assert_eq!((r.best_test.percent.as_str(), r.best_epoch), ("55.00 %", 2));
+        assert_eq!(
+            (r.best_test.percent.as_str(), r.best_epoch),
+            ("55.00 %", Some(2))
+        );
         assert_eq!(r.time, "2 min 05 s");
         assert_eq!(sgd.title, "Child with SGD");
         let adam = run(&ctx, "child/adam");
         // The best test accuracy is the first epoch that reached the maximum.
         let a = adam.result.as_ref().unwrap();
-        assert_eq!((a.best_test.percent.as_str(), a.best_epoch), ("42.00 %", 1));
+        assert_eq!(
+            (a.best_test.percent.as_str(), a.best_epoch),
+            ("42.00 %", Some(1))
+        );
         let missing = run(&ctx, "grand/adam");
         assert_eq!(missing.state, "not-trained");
         assert_eq!(missing.status, "not trained yet");
         assert!(
-            missing.result.is_none() && missing.delta.is_none() && missing.provenance.is_none()
+            missing.result.is_none()
+                && missing.delta.is_none()
+                && missing.seed_runs.iter().all(|s| s.provenance.is_none())
         );
         assert!(
             ctx.warnings.iter().any(|w| w.contains("grand/adam")),
@@ -276,9 +288,92 @@ mod tests {
     }
 
     #[test]
+    fn seeds_are_taken_together_a_diverged_one_left_out_and_claims_checked() {
+        let (_d, p) = seeded();
+        store_build_info(&p);
+        let complete = RunStatus::Complete;
+        // base: final test 0.60, 0.62, 0.64; results: 0.50, 0.52 and a diverged seed.
+        for (seed, test) in [(7, 0.60), (8, 0.62), (9, 0.64)] {
+            store_run(
+                &p,
+                &seed_spec(&p, "base", seed),
+                &[(0.5, 0.4), (0.7, test)],
+                complete.clone(),
+            );
+        }
+        for (seed, test) in [(7, 0.50), (8, 0.52)] {
+            store_run(
+                &p,
+                &seed_spec(&p, "results", seed),
+                &[(0.5, 0.4), (0.6, test)],
+                complete.clone(),
+            );
+        }
+        store_run(
+            &p,
+            &seed_spec(&p, "results", 9),
+            &[(0.3, 0.99)],
+            RunStatus::Diverged { epoch: 2 },
+        );
+        let ctx = build(&p, "p").unwrap();
+        let base = run(&ctx, "base");
+        let s = &base.spread;
+        assert_eq!(
+            (s.seeds.clone(), s.complete.clone()),
+            (vec![7, 8, 9], vec![7, 8, 9])
+        );
+        assert!((s.test.mean.unwrap() - 0.62).abs() < 1e-12);
+        assert!((s.test.std.unwrap() - 0.02).abs() < 1e-12);
+        // scipy: t.ppf(0.975, 2) * 0.02 / sqrt(3) = 0.049682...
+        let [lo, hi] = s.test.interval.unwrap();
+        assert!((hi - 0.62 - 0.04968275).abs() < 1e-6 && (0.62 - lo - 0.04968275).abs() < 1e-6);
+        assert_eq!(s.test.short, "62.00 ± 2.00 %");
+        let r = base.result.as_ref().unwrap();
+        assert_eq!((r.test.percent.as_str(), r.best_epoch), ("62.00 %", None));
+        assert_eq!(base.seeds_text, "seeds 7, 8, 9");
+        assert_eq!(base.seed_runs.len(), 3);
+        // The diverged seed (its 99 % never reached a final epoch) is named, not averaged.
+        let results = run(&ctx, "results");
+        assert_eq!(results.state, "complete");
+        assert_eq!(results.spread.complete, [7, 8]);
+        assert_eq!(results.spread.left_out, ["seed 9: diverged in epoch 2"]);
+        assert!((results.spread.test.mean.unwrap() - 0.51).abs() < 1e-12);
+        assert_eq!(results.spread.note, "2 of 3 seeds complete (7, 8)");
+        // Seeds 7–9 against 7–8: not the same seeds, so Welch's test.
+        let c = results.comparison.as_ref().unwrap();
+        assert_eq!(c.test, Some(crate::stats::Test::Welch));
+        assert!((c.difference.unwrap() + 0.11).abs() < 1e-12);
+        assert_eq!(c.verdict, Some(crate::analyze::seeds::Verdict::Worse));
+        assert_eq!(c.verdict_text, "worse");
+        assert_eq!(ctx.claims.len(), 1);
+        let claim = &ctx.claims[0];
+        assert_eq!(claim.run.title, "Results Section");
+        assert_eq!(claim.claim, "worse final test accuracy than Base");
+        assert_eq!(claim.measured, *c);
+        assert_eq!(claim.outcome, Outcome::Confirmed);
+        // The site copies every seed's metrics, the diverged one's too.
+        let copies: Vec<String> = results
+            .seed_runs
+            .iter()
+            .filter_map(|s| s.metrics.as_ref().map(|m| m.json.clone()))
+            .collect();
+        assert_eq!(
+            copies,
+            [
+                "data/results/main/seed-7/metrics.json",
+                "data/results/main/seed-8/metrics.json",
+                "data/results/main/seed-9/metrics.json"
+            ]
+        );
+    }
+
+    #[test]
     fn every_epoch_and_the_confusion_matrix_are_data_with_numbers_as_numbers() {
         let (_d, p) = stored();
-        let csv = p.store.run("p", &spec(&p, "child/sgd").id).metrics_csv();
+        let csv = p
+            .store
+            .run("p", &spec(&p, "child/sgd").seed_run())
+            .metrics_csv();
         std::fs::write(&csv, "epoch\n").unwrap();
         let ctx = build(&p, "p").unwrap();
         assert_eq!(ctx.schema, "report.schema.json");
@@ -286,24 +381,28 @@ mod tests {
         let r = sgd.result.as_ref().unwrap();
         assert_eq!((r.train_loss.as_str(), r.train_loss_value), ("1.0000", 1.0));
         assert_eq!((r.test_loss.as_str(), r.test_loss_value), ("1.5000", 1.5));
-        let m = sgd.metrics.as_ref().unwrap();
-        let stored: crate::store::Metrics =
-            fsx::read_json(&p.store.run("p", &spec(&p, "child/sgd").id).metrics_json()).unwrap();
+        let m = sgd.seed_runs[0].metrics.as_ref().unwrap();
+        let stored: crate::store::Metrics = fsx::read_json(
+            &p.store
+                .run("p", &spec(&p, "child/sgd").seed_run())
+                .metrics_json(),
+        )
+        .unwrap();
         assert_eq!(m.epochs, stored.epochs);
         assert_eq!(m.confusion.classes, ["a", "b"]);
         assert_eq!(m.confusion.counts, stored.confusion);
-        assert_eq!(m.json, "data/child/sgd/metrics.json");
-        assert_eq!(m.csv.as_deref(), Some("data/child/sgd/metrics.csv"));
+        assert_eq!(m.json, "data/child/sgd/seed-7/metrics.json");
+        assert_eq!(m.csv.as_deref(), Some("data/child/sgd/seed-7/metrics.csv"));
         // A run without metrics.csv links only its metrics.json.
-        let base = run(&ctx, "base").metrics.as_ref().unwrap();
+        let base = run(&ctx, "base").seed_runs[0].metrics.as_ref().unwrap();
         assert_eq!(
             (base.json.as_str(), base.csv.as_deref()),
-            ("data/base/main/metrics.json", None)
+            ("data/base/main/seed-7/metrics.json", None)
         );
         // A diverged run keeps the epochs it completed; a missing one has none.
-        let diverged = run(&ctx, "results").metrics.as_ref().unwrap();
+        let diverged = run(&ctx, "results").seed_runs[0].metrics.as_ref().unwrap();
         assert_eq!(diverged.epochs.len(), 1);
-        assert!(run(&ctx, "grand/adam").metrics.is_none());
+        assert!(run(&ctx, "grand/adam").seed_runs[0].metrics.is_none());
         let layer = &section(&ctx, "base").layers[0];
         assert_eq!(layer.params, thousands(layer.params_value), "{layer:?}");
         assert!(layer.params_value > 0);

@@ -4,15 +4,19 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analyze::seeds::Verdict;
 use crate::analyze::{FigureKind, TsneStats};
+use crate::plan::spec::{Expect, Metric};
 use crate::render::markdown;
+use crate::stats::Test;
 use crate::store::{EpochMetrics, Metrics, RunRecord};
 use crate::text;
 
 /// Version of the context's shape; bumped when a field changes meaning or goes away.
 /// `report.schema.json` (beside `report.json` in the site) describes this version, and
 /// pins it.
-pub const CONTEXT_FORMAT: u32 = 1;
+/// 2: runs of several seeds (spreads, comparisons, claims, per-seed entries).
+pub const CONTEXT_FORMAT: u32 = 2;
 
 /// Everything the report shows, in the order it shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +45,8 @@ pub struct ReportContext {
     pub tsne: Vec<TsneRun>,
     /// The model sections, in report order; their runs make the results table.
     pub sections: Vec<SectionEntry>,
+    /// The author's claims, checked against the runs, in report order.
+    pub claims: Vec<ClaimRow>,
     /// References, numbered from 1.
     pub references: Vec<Reference>,
     /// The reproducibility appendix.
@@ -212,8 +218,12 @@ pub struct RunEntry {
     pub optimizer: String,
     /// Mini-batch size.
     pub batch_size: i64,
-    /// Seed of initialisation, shuffling and augmentation.
-    pub seed: u64,
+    /// Its seeds (of initialisation, shuffling and augmentation), one stored run each.
+    pub seeds: Vec<u64>,
+    /// "seed 0" or "seeds 0, 1, 2".
+    pub seeds_text: String,
+    /// The seed whose confusion matrix and t-SNE are shown: the first stored.
+    pub shown_seed: u64,
     /// Arithmetic and memory layout: "fp32, channels_last".
     pub numerics: String,
     /// Trainable parameters.
@@ -227,15 +237,40 @@ pub struct RunEntry {
     pub compared: Option<Link>,
     /// What this run changes against `compared` beyond the section's `changes`.
     pub changes: Vec<String>,
-    /// Final and best accuracies, when the run is in the store.
+    /// Final and best accuracies, when the run is in the store: one complete seed's
+    /// own, or the means over its complete seeds (then without a best epoch).
     pub result: Option<RunResult>,
-    /// Every epoch's numbers and the final confusion matrix, when the run is in the
-    /// store (complete or diverged), with the site's copies of its metrics files.
-    pub metrics: Option<RunMetrics>,
-    /// Change in final test accuracy against the run it extends.
+    /// Mean, standard deviation and 95 % interval of its numbers over its seeds.
+    pub spread: Spread,
+    /// Change in mean final test accuracy against the run it extends.
     pub delta: Option<Delta>,
-    /// Its figures.
+    /// The same with its interval, test and verdict.
+    pub comparison: Option<Compared>,
+    /// Its final test accuracy against each other variant of its section.
+    pub versus: Vec<Compared>,
+    /// Each seed's state, numbers, metrics (with the site's copies of its metrics
+    /// files) and provenance, in seed order.
+    pub seed_runs: Vec<SeedEntry>,
+    /// The devices its seeds trained on: "cpu (AMD EPYC 7B13)".
+    pub devices: Vec<String>,
+    /// Its figures: curves of the mean over seeds, the shown seed's confusion matrix.
     pub figures: RunFigureSet,
+}
+
+/// One seed of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedEntry {
+    /// The seed.
+    pub seed: u64,
+    /// What the store holds, as [`RunEntry::state`].
+    pub state: String,
+    /// The state in words.
+    pub status: String,
+    /// Its final and best accuracies.
+    pub result: Option<RunResult>,
+    /// Every epoch's numbers and the final confusion matrix (complete or diverged),
+    /// with the site's copies of its metrics files.
+    pub metrics: Option<RunMetrics>,
     /// Where and when it trained.
     pub provenance: Option<Provenance>,
 }
@@ -278,11 +313,11 @@ pub struct RunResult {
     pub test_loss: String,
     /// The same as a number.
     pub test_loss_value: f64,
-    /// Best test accuracy of any epoch.
+    /// Best test accuracy of any epoch (over seeds: the mean of each seed's best).
     pub best_test: Accuracy,
-    /// The epoch it was reached in.
-    pub best_epoch: i64,
-    /// Wall time of the training, evaluation included, in seconds.
+    /// The epoch it was reached in, for one seed.
+    pub best_epoch: Option<i64>,
+    /// Wall time of the training, evaluation included, in seconds (summed over seeds).
     pub seconds: f64,
     /// The same as "3 min 05 s".
     pub time: String,
@@ -400,6 +435,8 @@ impl Provenance {
 pub struct TsneRun {
     /// The run, linked.
     pub run: Link,
+    /// The seed embedded, when the run has several.
+    pub seed: Option<u64>,
     /// Size of the latent vector before PCA.
     pub latent_dim: Option<i64>,
     /// PCA components stored per snapshot.
@@ -505,4 +542,107 @@ pub struct RunRepro {
     pub provenance: Option<Provenance>,
     /// How long it took.
     pub time: Option<String>,
+}
+
+/// One number of a run over its complete seeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stat {
+    /// Seeds counted.
+    pub n: usize,
+    /// The mean (accuracies as fractions).
+    pub mean: Option<f64>,
+    /// The sample standard deviation, with two seeds or more.
+    pub std: Option<f64>,
+    /// The 95 % interval of the mean (Student t), with two seeds or more.
+    pub interval: Option<[f64; 2]>,
+    /// "62.31 % ± 1.20 (95 % CI 59.33–65.29 %)", or "62.31 %" for one seed.
+    pub text: String,
+    /// "62.31 ± 1.20 %", or "62.31 %": for table cells.
+    pub short: String,
+}
+
+/// A run's numbers over its seeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    /// Every seed of the run, in order.
+    pub seeds: Vec<u64>,
+    /// The complete seeds the numbers are taken over.
+    pub complete: Vec<u64>,
+    /// "3 seeds (0, 1, 2)" or "1 seed: no spread".
+    pub note: String,
+    /// Seeds left out of the numbers and why: "seed 2: diverged in epoch 3".
+    pub left_out: Vec<String>,
+    /// Final test accuracy.
+    pub test: Stat,
+    /// Each seed's best test accuracy of any epoch.
+    pub best_test: Stat,
+    /// Final training accuracy.
+    pub train: Stat,
+    /// Final training loss.
+    pub train_loss: Stat,
+    /// Final test loss.
+    pub test_loss: Stat,
+}
+
+/// One run's metric against another's: the difference of means, its interval, the
+/// test and the verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Compared {
+    /// The run compared with.
+    pub against: Link,
+    /// The metric.
+    pub metric: Metric,
+    /// Mean of this run minus mean of the other (accuracies as fractions), when both
+    /// have a complete seed.
+    pub difference: Option<f64>,
+    /// Its 95 % interval, with two complete seeds or more on each side.
+    pub interval: Option<[f64; 2]>,
+    /// Two-sided p-value of "no difference".
+    pub p_value: Option<f64>,
+    /// `paired` (same seeds on both sides) or `welch`.
+    pub test: Option<Test>,
+    /// `better`, `worse` or `within-noise`; none without an interval.
+    pub verdict: Option<Verdict>,
+    /// "better", "worse", "within noise", or "1 seed: no verdict".
+    pub verdict_text: String,
+    /// "+1.23 pp (95 % CI −0.50 to +2.96 pp), p = 0.120, paired, 3 seeds".
+    pub text: String,
+    /// The difference alone: "+1.23 pp".
+    pub difference_text: String,
+    /// "95 % CI −0.50 to +2.96 pp", "no interval" with one seed.
+    pub interval_text: String,
+    /// "p = 0.120, paired, 3 seeds".
+    pub test_text: String,
+}
+
+/// What the runs say of a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The interval lies on the side the claim expects (or covers 0, for "same").
+    Confirmed,
+    /// It lies on the other side.
+    Contradicted,
+    /// It covers 0: the runs cannot tell (for "better" or "worse").
+    NotShown,
+    /// No interval: fewer than two complete seeds on a side, or a run not trained.
+    Untested,
+}
+
+/// One claim of the author, checked: a row of the Claims table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimRow {
+    /// The run the claim is about.
+    pub run: Link,
+    /// The claim in the author's words, or as the experiment states it: "better final
+    /// test accuracy than Model 2".
+    pub claim: String,
+    /// What it expects.
+    pub expect: Expect,
+    /// The comparison that checks it.
+    pub measured: Compared,
+    /// What the runs say.
+    pub outcome: Outcome,
+    /// The same in words.
+    pub outcome_text: String,
 }

@@ -8,10 +8,11 @@ use super::model::{Link, NumberedFigure};
 use crate::analyze::FigureRef;
 
 /// Anchors of the report's fixed parts; the templates use these names.
-pub const FIXED_ANCHORS: [&str; 9] = [
+pub const FIXED_ANCHORS: [&str; 10] = [
     "contents",
     "explanations",
     "results",
+    "claims",
     "tsne",
     "models",
     "notes",

@@ -74,7 +74,7 @@ impl ProseResult {
             test: last(r.map(|r| r.test.value)),
             train: last(r.map(|r| r.train.value)),
             best_test: r.map(|r| r.best_test.value),
-            best_epoch: r.map(|r| r.best_epoch),
+            best_epoch: r.and_then(|r| r.best_epoch),
             test_loss: last(r.map(|r| r.test_loss_value)),
             train_loss: last(r.map(|r| r.train_loss_value)),
             epochs: r.map(|r| r.epochs_completed),

@@ -1,105 +1,23 @@
-//! The runs as the report shows them: each stored run with its anchor, its numbers and
-//! its figures, gathered into model sections and the t-SNE section.
+//! The runs as the report shows them: each run's seeds taken together, with its anchor,
+//! its numbers, its comparisons and its figures, gathered into model sections, the
+//! t-SNE section and the Claims table.
 
 use std::collections::BTreeMap;
 
+use super::group::{Group, Loaded};
 use super::model::{
-    Accuracy, Delta, LayerRow, Link, Prose, Provenance, RunEntry, RunFigureSet, RunMetrics,
-    RunResult, SectionEntry, TsneEntry, TsneRun,
+    ClaimRow, Compared, Delta, LayerRow, Link, Prose, RunEntry, RunFigureSet, SectionEntry,
+    TsneEntry, TsneRun,
 };
 use super::numbering::Numbering;
 use crate::analyze::{Analysis, FigureRef, RunFigures, SectionFigures};
-use crate::plan::{RunSpec, diff};
-use crate::store::{
-    Metrics, PlannedRun, RunFiles, RunRecord, RunState, RunStatus, Store, StoredRun,
-};
+use crate::plan::spec::Metric;
+use crate::plan::{RunId, RunSpec, diff};
 use crate::text;
-
-/// A run with what the store holds for it, as the report words it.
-pub(super) struct Loaded<'a> {
-    pub(super) spec: &'a RunSpec,
-    /// `complete`, `diverged`, `not-trained`, `stale` or `damaged`.
-    pub(super) state: &'static str,
-    /// The state in words: "complete", "diverged in epoch 3", "not trained yet"…
-    pub(super) status: String,
-    /// The stored run, for complete and diverged runs.
-    stored: Option<&'a StoredRun>,
-    /// Its folder in the store, whose metrics files the site copies.
-    files: RunFiles,
-}
-
-impl<'a> Loaded<'a> {
-    /// `run` as the report shows it: only a run stored for its current key has numbers.
-    /// `files` is its folder in the store.
-    pub(super) fn of(run: &'a PlannedRun, files: RunFiles) -> Self {
-        let none = |state, status: String| Loaded {
-            spec: &run.spec,
-            state,
-            status,
-            stored: None,
-            files: files.clone(),
-        };
-        match &run.state {
-            RunState::Missing => none("not-trained", "not trained yet".into()),
-            RunState::Stale(_) => none(
-                "stale",
-                "not trained yet for its current settings (the stored run is out of date)".into(),
-            ),
-            RunState::Damaged(why) => none("damaged", format!("damaged: {why}")),
-            RunState::Cached(stored) => Loaded {
-                spec: &run.spec,
-                state: match stored.record.status {
-                    RunStatus::Complete => "complete",
-                    RunStatus::Diverged { .. } => "diverged",
-                },
-                status: stored.record.status.to_string(),
-                stored: Some(stored),
-                files,
-            },
-        }
-    }
-
-    /// Whether the store holds results for it (complete or diverged).
-    pub(super) fn present(&self) -> bool {
-        self.stored.is_some()
-    }
-
-    /// Its record, when present.
-    pub(super) fn record(&self) -> Option<&'a RunRecord> {
-        self.stored.map(|s| &s.record)
-    }
-
-    /// Its metrics, when present.
-    fn metrics(&self) -> Option<&'a Metrics> {
-        self.stored.map(|s| &s.metrics)
-    }
-
-    /// Its metrics as data, with the site paths of the copies of its metrics files:
-    /// `metrics.json` always (the numbers came from it), `metrics.csv` when the store
-    /// holds one.
-    fn metrics_data(&self) -> Option<RunMetrics> {
-        let m = self.metrics()?;
-        let id = &self.spec.id;
-        let csv = self.files.metrics_csv();
-        Some(RunMetrics::of(
-            m,
-            Store::site_run_copy(id, &self.files.metrics_json()),
-            csv.is_file().then(|| Store::site_run_copy(id, &csv)),
-        ))
-    }
-
-    /// Test accuracy after the last epoch, for complete runs.
-    pub(super) fn final_test(&self) -> Option<f64> {
-        let stored = self.stored?;
-        if stored.record.status != RunStatus::Complete {
-            return None;
-        }
-        stored.metrics.last().map(|e| e.test_accuracy)
-    }
-}
 
 /// The runs with their anchors and figures, from which the sections are made.
 pub(super) struct Runs<'a> {
+    /// Every seed of every run, in report order.
     pub(super) loaded: Vec<Loaded<'a>>,
     analysis: Option<&'a Analysis>,
     section_anchor: BTreeMap<String, String>,
@@ -119,17 +37,14 @@ impl<'a> Runs<'a> {
         let mut run_anchor = BTreeMap::new();
         for name in order {
             let anchor = numbering.anchor(name);
-            let runs: Vec<&Loaded<'_>> = loaded
-                .iter()
-                .filter(|l| &l.spec.id.section == name)
-                .collect();
-            for l in &runs {
+            let runs = Group::all(loaded.iter().filter(|l| &l.spec.id.section == name));
+            for g in &runs {
                 let a = if runs.len() == 1 {
                     anchor.clone()
                 } else {
-                    numbering.anchor(&format!("{name}-{}", l.spec.id.variant))
+                    numbering.anchor(&format!("{name}-{}", g.spec().id.variant))
                 };
-                run_anchor.insert(l.spec.id.to_string(), a);
+                run_anchor.insert(g.spec().id.to_string(), a);
             }
             section_anchor.insert(name.clone(), anchor);
         }
@@ -148,22 +63,30 @@ impl<'a> Runs<'a> {
         }
     }
 
-    fn of_section(&self, name: &str) -> Vec<&Loaded<'a>> {
-        self.loaded
-            .iter()
-            .filter(|l| l.spec.id.section == name)
-            .collect()
+    /// Every run, its seeds together, in report order.
+    pub(super) fn groups(&self) -> Vec<Group<'_, 'a>> {
+        Group::all(&self.loaded)
+    }
+
+    fn of_section(&self, name: &str) -> Vec<Group<'_, 'a>> {
+        Group::all(self.loaded.iter().filter(|l| l.spec.id.section == name))
+    }
+
+    fn group(&self, id: &RunId) -> Option<Group<'_, 'a>> {
+        Group::all(self.loaded.iter().filter(|l| &l.spec.id == id))
+            .into_iter()
+            .next()
     }
 
     /// The run `spec` is compared with: the parent's variant of the same name, else the
     /// parent's first run.
-    fn compared(&self, spec: &RunSpec) -> Option<&Loaded<'a>> {
+    fn compared(&self, spec: &RunSpec) -> Option<Group<'_, 'a>> {
         let parent = self.of_section(spec.parent.as_deref()?);
-        parent
+        let i = parent
             .iter()
-            .find(|p| p.spec.id.variant == spec.id.variant)
-            .or(parent.first())
-            .copied()
+            .position(|p| p.spec().id.variant == spec.id.variant)
+            .unwrap_or(0);
+        parent.into_iter().nth(i)
     }
 
     fn section_figures(&self, name: &str) -> Option<&'a SectionFigures> {
@@ -172,23 +95,53 @@ impl<'a> Runs<'a> {
 
     /// A stored run's figures; none for a run the store does not hold, whatever an
     /// older manifest lists.
-    fn run_figures(&self, l: &Loaded<'_>) -> Option<&RunFigures> {
-        if !l.present() {
+    fn run_figures(&self, g: &Group<'_, '_>) -> Option<&'a RunFigures> {
+        if !g.present() {
             return None;
         }
-        self.section_figures(&l.spec.id.section)?
+        self.section_figures(&g.spec().id.section)?
             .runs
             .iter()
-            .find(|r| r.run == l.spec.id)
+            .find(|r| r.run == g.spec().id)
     }
 
-    /// The t-SNE section: every stored run with t-SNE figures.
+    /// `metric` of `g` against `other`'s.
+    fn compare(&self, g: &Group<'_, '_>, other: &Group<'_, '_>, metric: Metric) -> Compared {
+        Compared::of(
+            &g.sample(metric),
+            &other.sample(metric),
+            metric,
+            self.link(other.spec()),
+        )
+    }
+
+    /// The Claims table: every claim of every run, checked, in report order.
+    pub(super) fn claims(&self) -> Vec<ClaimRow> {
+        let mut out = Vec::new();
+        for g in self.groups() {
+            for claim in &g.spec().claims {
+                let Some(other) = self.group(&claim.against) else {
+                    continue;
+                };
+                out.push(ClaimRow::of(
+                    self.link(g.spec()),
+                    claim.expect,
+                    claim.text.as_deref(),
+                    self.compare(&g, &other, claim.metric),
+                ));
+            }
+        }
+        out
+    }
+
+    /// The t-SNE section: every stored run with t-SNE figures (its shown seed's).
     pub(super) fn tsne(&self, figures: &mut Numbering) -> Vec<TsneRun> {
         let mut out = Vec::new();
-        for l in &self.loaded {
-            let Some(rf) = self.run_figures(l) else {
+        for g in self.groups() {
+            let Some(rf) = self.run_figures(&g) else {
                 continue;
             };
+            let l = g.shown();
             let link = self.link(l.spec);
             let snapshots = l.record().map_or(&[][..], |r| &r.snapshots[..]);
             // The panel shows every epoch side by side; the single plots are shown
@@ -230,6 +183,7 @@ impl<'a> Runs<'a> {
             }
             out.push(TsneRun {
                 run: link,
+                seed: (l.spec.seeds.len() > 1).then_some(l.spec.train.seed),
                 latent_dim: snapshots.first().map(|s| s.latent_dim),
                 pca_components: l.spec.train.snapshot_pca,
                 figures: entries,
@@ -249,7 +203,7 @@ impl<'a> Runs<'a> {
         figures: &mut Numbering,
     ) -> Option<SectionEntry> {
         let runs = self.of_section(name);
-        let spec = runs.first()?.spec;
+        let spec = runs.first()?.spec();
         let sf = self.section_figures(name);
         let section_link = Link {
             title: spec.section_title.clone(),
@@ -260,9 +214,9 @@ impl<'a> Runs<'a> {
         // What changed: lines every run shares go to the section, the rest to each run.
         let run_diffs: Vec<Vec<String>> = runs
             .iter()
-            .map(|l| {
-                self.compared(l.spec)
-                    .map_or(Vec::new(), |c| diff::diff(c.spec, l.spec))
+            .map(|g| {
+                self.compared(g.spec())
+                    .map_or(Vec::new(), |c| diff::diff(c.spec(), g.spec()))
             })
             .collect();
         let common: Vec<String> = run_diffs[0]
@@ -273,14 +227,14 @@ impl<'a> Runs<'a> {
         let entries = runs
             .iter()
             .zip(&run_diffs)
-            .map(|(l, lines)| {
+            .map(|(g, lines)| {
                 let own = lines.iter().filter(|x| !common.contains(x)).cloned();
-                self.run_entry(l, own.collect(), best, figures)
+                self.run_entry(g, &runs, own.collect(), best, figures)
             })
             .collect();
         let variants_figure = sf
             .and_then(|s| s.variants.as_ref())
-            .filter(|_| runs.iter().any(|l| l.present()))
+            .filter(|_| runs.iter().any(Group::present))
             .and_then(|f| figures.figure(f, Some(section_link.clone())));
         Some(SectionEntry {
             name: name.to_owned(),
@@ -291,7 +245,7 @@ impl<'a> Runs<'a> {
                 title: self
                     .of_section(p)
                     .first()
-                    .map_or_else(|| p.clone(), |l| l.spec.section_title.clone()),
+                    .map_or_else(|| p.clone(), |g| g.spec().section_title.clone()),
                 anchor: self.section_anchor.get(p).cloned().unwrap_or_default(),
             }),
             changes: common,
@@ -316,27 +270,50 @@ impl<'a> Runs<'a> {
         })
     }
 
+    /// One run's entry; `siblings` are the runs of its section (itself included), the
+    /// variants it is compared with.
     fn run_entry(
         &self,
-        l: &Loaded<'_>,
+        g: &Group<'_, '_>,
+        siblings: &[Group<'_, '_>],
         changes: Vec<String>,
         best: Option<f64>,
         figures: &mut Numbering,
     ) -> RunEntry {
-        let link = self.link(l.spec);
-        let rf = self.run_figures(l);
+        let spec = g.spec();
+        let link = self.link(spec);
+        let rf = self.run_figures(g);
         let mut add = |f: Option<&FigureRef>| f.and_then(|f| figures.figure(f, Some(link.clone())));
         let figs = RunFigureSet {
             accuracy: add(rf.map(|r| &r.accuracy)),
             loss: add(rf.map(|r| &r.loss)),
             confusion: add(rf.map(|r| &r.confusion)),
         };
-        let compared = self.compared(l.spec);
-        let delta = match (l.final_test(), compared.and_then(Loaded::final_test)) {
-            (Some(mine), Some(theirs)) => compared.map(|c| delta(mine - theirs, self.link(c.spec))),
+        let compared = self.compared(spec);
+        let delta = match (
+            g.final_test(),
+            compared.as_ref().and_then(Group::final_test),
+        ) {
+            (Some(mine), Some(theirs)) => compared
+                .as_ref()
+                .map(|c| delta(mine - theirs, self.link(c.spec()))),
             _ => None,
         };
-        let spec = l.spec;
+        let comparison = compared
+            .as_ref()
+            .filter(|c| c.present() && g.present())
+            .map(|c| self.compare(g, c, Metric::TestAccuracy));
+        let versus = siblings
+            .iter()
+            .filter(|o| o.spec().id != spec.id && o.present() && g.present())
+            .map(|o| self.compare(g, o, Metric::TestAccuracy))
+            .collect();
+        let seeds = &spec.seeds;
+        let list = seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
         RunEntry {
             section: spec.id.section.clone(),
             variant: spec.id.variant.clone(),
@@ -344,72 +321,45 @@ impl<'a> Runs<'a> {
             title: link.title.clone(),
             variant_title: spec.variant_title.clone(),
             anchor: link.anchor.clone(),
-            state: l.state.to_owned(),
-            status: l.status.clone(),
-            best: best.is_some() && l.final_test() == best,
+            state: g.state().to_owned(),
+            status: g.status(),
+            best: best.is_some() && g.final_test() == best,
             epochs: spec.train.epochs,
             optimizer: diff::optimizer(&spec.train.optimizer),
             batch_size: spec.train.batch_size,
-            seed: spec.train.seed,
+            seeds: seeds.clone(),
+            seeds_text: if seeds.len() == 1 {
+                format!("seed {list}")
+            } else {
+                format!("seeds {list}")
+            },
+            shown_seed: g.shown().spec.train.seed,
             numerics: format!("{}, {}", spec.train.precision, spec.train.memory_format),
             params: spec.param_count(),
             params_text: text::thousands(spec.param_count()),
             flatten_size: spec.flatten_size(),
-            compared: compared.map(|c| self.link(c.spec)),
+            compared: compared.as_ref().map(|c| self.link(c.spec())),
             changes,
-            result: l.metrics().and_then(|m| run_result(m, l.record())),
-            metrics: l.metrics_data(),
+            result: g.result(),
+            spread: g.spread(),
             delta,
+            comparison,
+            versus,
+            seed_runs: g.entries(),
+            devices: g.devices(),
             figures: figs,
-            provenance: l.record().map(Provenance::of),
         }
     }
-}
-
-/// Final and best accuracies of a stored run, formatted.
-fn run_result(m: &Metrics, record: Option<&RunRecord>) -> Option<RunResult> {
-    let last = m.last()?;
-    let best = m.epochs.iter().fold(last, |b, e| {
-        if e.test_accuracy > b.test_accuracy {
-            e
-        } else {
-            b
-        }
-    });
-    // The first epoch that reached the best accuracy.
-    let best = m
-        .epochs
-        .iter()
-        .find(|e| e.test_accuracy == best.test_accuracy)
-        .unwrap_or(best);
-    let seconds = record.map_or_else(
-        || m.epochs.iter().map(|e| e.seconds).sum(),
-        |r| (r.finished - r.started).num_milliseconds() as f64 / 1000.0,
-    );
-    Some(RunResult {
-        epochs_completed: m.epochs.len() as i64,
-        train: Accuracy::of(last.train_accuracy),
-        test: Accuracy::of(last.test_accuracy),
-        train_loss: format!("{:.4}", last.train_loss),
-        train_loss_value: last.train_loss,
-        test_loss: format!("{:.4}", last.test_loss),
-        test_loss_value: last.test_loss,
-        best_test: Accuracy::of(best.test_accuracy),
-        best_epoch: best.epoch,
-        seconds,
-        time: text::duration(seconds),
-    })
 }
 
 /// A change in accuracy (as a fraction) as percentage points.
 pub(super) fn delta(change: f64, against: Link) -> Delta {
     let points = 100.0 * change;
-    let (text, direction) = if points.abs() < 0.005 {
-        ("±0.00 pp".to_owned(), "same")
-    } else if points > 0.0 {
-        (format!("+{points:.2} pp"), "up")
-    } else {
-        (format!("−{:.2} pp", -points), "down")
+    let text = text::signed(points, 2, "pp");
+    let direction = match text.chars().next() {
+        Some('+') => "up",
+        Some('−') => "down",
+        _ => "same",
     };
     Delta {
         against,
