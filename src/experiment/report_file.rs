@@ -30,6 +30,45 @@ pub struct ReportFile {
     pub references: Vec<String>,
     /// Profiles by name.
     pub profiles: BTreeMap<String, ProfileFile>,
+    /// The PDF report.
+    #[serde(default)]
+    pub pdf: PdfSettings,
+}
+
+/// `[pdf]`: whether `out/report.pdf` is written, and on which paper.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PdfSettings {
+    /// Write the PDF (default: yes).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Paper size.
+    #[serde(default)]
+    pub paper: Paper,
+}
+
+impl Default for PdfSettings {
+    fn default() -> Self {
+        PdfSettings {
+            enabled: true,
+            paper: Paper::default(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A paper size, as Typst names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Paper {
+    /// ISO A4, 210 × 297 mm.
+    #[default]
+    A4,
+    /// US Letter, 8.5 × 11 in.
+    UsLetter,
 }
 
 /// The Markdown files of the author's prose.

@@ -5,7 +5,7 @@
 //! `data:`…) lose their address and keep their text. What this module returns is the
 //! only HTML the templates mark `safe`.
 
-use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 
 /// Markdown blocks (paragraphs, lists, …) as HTML.
 pub fn block(markdown: &str) -> String {
@@ -72,7 +72,8 @@ fn to_html(markdown: &str, inline: bool) -> String {
 
 /// Relative addresses, fragments and http(s)/mailto links are fine; any other scheme is
 /// not (a scheme is letters before a ':' that comes before any '/', '?' or '#').
-fn safe_url(url: &CowStr<'_>) -> bool {
+/// Whether a link may keep `url`: relative, or http, https or mailto.
+pub(super) fn safe_url(url: &str) -> bool {
     let url = url.trim();
     let end = url.find(['/', '?', '#']).unwrap_or(url.len());
     match url[..end].find(':') {

@@ -1,6 +1,7 @@
 //! Stage 5, the report: the store, the figure manifest and the author's prose → the
 //! static site `out/site/` (index.html, style.css, report.json with its JSON Schema,
-//! copies of the shown runs' metrics files under `data/`) and `out/report.md`.
+//! copies of the shown runs' metrics files under `data/`), `out/report.md` and
+//! `out/report.pdf`.
 //!
 //! Nothing here trains or draws: it reads what the earlier stages left, builds one
 //! [`context::ReportContext`] and fills the templates with it. Every output is written
@@ -9,15 +10,18 @@
 pub mod anchors;
 pub mod context;
 pub mod markdown;
+pub mod pdf;
 pub mod serve;
 pub mod templates;
 #[cfg(test)]
 mod testutil;
+pub mod typst_markup;
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
+use crate::experiment::report_file::Paper;
 use crate::fsx;
 use crate::plan::RunId;
 use crate::plan::spec::SeedRun;
@@ -30,6 +34,16 @@ use crate::store::{Inventory, RunRecord, Store};
 pub const PAGE_TEMPLATE: &str = "report.html";
 /// The Markdown report's template.
 pub const MARKDOWN_TEMPLATE: &str = "report.md";
+/// The PDF report's template (Typst source).
+pub const PDF_TEMPLATE: &str = "report.typ";
+
+/// What the Typst template reads: the report context and the paper.
+#[derive(serde::Serialize)]
+struct PdfInput<'a> {
+    #[serde(flatten)]
+    report: &'a context::ReportContext,
+    paper: Paper,
+}
 
 /// The JSON Schema (draft 2020-12) of `report.json`, written beside it. Built in, not a
 /// template: it describes what this program writes, so a project cannot replace it.
@@ -45,6 +59,28 @@ pub fn render(project: &Project, inventory: &Inventory) -> Result<PathBuf> {
         &templates.render(MARKDOWN_TEMPLATE, &ctx)?,
     ));
     let store = &project.store;
+    // Typeset before writing anything: a PDF that fails leaves every output as it was.
+    let settings = &project.experiments.report.pdf;
+    let pdf = if settings.enabled {
+        let source = templates.render(
+            PDF_TEMPLATE,
+            &PdfInput {
+                report: &ctx,
+                paper: settings.paper,
+            },
+        )?;
+        fsx::write_if_changed(&store.typst_source(), source.as_bytes())?;
+        let date = BuildInfo::last(store, &ctx.profile.name).map(|b| b.finished);
+        Some(pdf::typeset(
+            &source,
+            &store.typst_source(),
+            &templates.origin(PDF_TEMPLATE),
+            &store.site(),
+            date,
+        )?)
+    } else {
+        None
+    };
     copy_run_metrics(store, &ctx)?;
     let mut json = serde_json::to_vec_pretty(&ctx)?;
     json.push(b'\n');
@@ -55,6 +91,9 @@ pub fn render(project: &Project, inventory: &Inventory) -> Result<PathBuf> {
         templates.style.as_bytes(),
     )?;
     fsx::write_if_changed(&store.markdown(), markdown.as_bytes())?;
+    if let Some(pdf) = pdf {
+        fsx::write_if_changed(&store.pdf(), &pdf)?;
+    }
     let index = store.index_html();
     fsx::write_if_changed(&index, html.as_bytes())?;
     for w in &ctx.warnings {
@@ -103,6 +142,13 @@ pub fn preflight(project: &Project, inventory: &Inventory) -> Result<()> {
     let ctx = context::assemble(project, inventory)?;
     templates.render(PAGE_TEMPLATE, &ctx)?;
     templates.render(MARKDOWN_TEMPLATE, &ctx)?;
+    templates.render(
+        PDF_TEMPLATE,
+        &PdfInput {
+            report: &ctx,
+            paper: project.experiments.report.pdf.paper,
+        },
+    )?;
     Ok(())
 }
 

@@ -2,8 +2,9 @@
 //! folder, read at compile time), each overridable by a file of the same name under
 //! `<project root>/templates/`.
 //!
-//! One Tera instance renders both outputs: templates whose name ends in `.html` are
-//! autoescaped, the Markdown ones (`.md`) are not. The only HTML marked `safe` is what
+//! One Tera instance renders every output: templates whose name ends in `.html` are
+//! autoescaped, the Markdown (`.md`) and Typst (`.typ`) ones are not: they escape with
+//! filters (`md`; `typ`, `typstr`, `typ_md`). The only HTML marked `safe` is what
 //! [`super::markdown`] made, with any raw HTML of the prose already escaped.
 
 use std::collections::BTreeMap;
@@ -14,7 +15,7 @@ use serde::Serialize;
 use tera::Tera;
 
 /// The default templates, by name.
-pub const DEFAULTS: [(&str, &str); 17] = [
+pub const DEFAULTS: [(&str, &str); 18] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("report.html", include_str!("../../templates/report.html")),
     (
@@ -70,6 +71,7 @@ pub const DEFAULTS: [(&str, &str); 17] = [
         include_str!("../../templates/partials/appendix.html"),
     ),
     ("report.md", include_str!("../../templates/report.md")),
+    ("report.typ", include_str!("../../templates/report.typ")),
     (
         "partials/figure.md",
         include_str!("../../templates/partials/figure.md"),
@@ -110,7 +112,8 @@ impl Templates {
                     .unwrap_or(&path)
                     .to_string_lossy()
                     .replace('\\', "/");
-                let is_template = name.ends_with(".html") || name.ends_with(".md");
+                let is_template =
+                    name.ends_with(".html") || name.ends_with(".md") || name.ends_with(".typ");
                 if !is_template && name != STYLE {
                     continue;
                 }
@@ -127,7 +130,11 @@ impl Templates {
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".html"]);
         tera.set_escape_fn(escape_html);
-        tera.register_filter("md", md_filter);
+        tera.register_filter("md", text_filter(md_escape));
+        // Typst: text as a literal shown as it is, a string literal, Markdown as markup.
+        tera.register_filter("typ", text_filter(super::typst_markup::text));
+        tera.register_filter("typstr", text_filter(super::typst_markup::string));
+        tera.register_filter("typ_md", text_filter(super::typst_markup::markdown));
         tera.add_raw_templates(texts.iter().map(|(n, t)| (n.as_str(), t.as_str())))
             .map_err(|e| anyhow!(describe(&e, &origin)))?;
         Ok(Templates {
@@ -135,6 +142,11 @@ impl Templates {
             origin,
             style,
         })
+    }
+
+    /// Where template `name` came from: its file, or "templates/<name> (built in)".
+    pub fn origin(&self, name: &str) -> String {
+        origin_of(&self.origin, name)
     }
 
     /// Renders template `name` with `context`. The error is one line naming the
@@ -145,6 +157,14 @@ impl Templates {
             .render(name, &ctx)
             .map_err(|e| anyhow!(describe(&e, &self.origin)))
     }
+}
+
+/// The file template `name` came from, as `origin` records it.
+fn origin_of(origin: &BTreeMap<String, String>, name: &str) -> String {
+    origin
+        .get(name)
+        .cloned()
+        .unwrap_or_else(|| format!("templates/{name}"))
 }
 
 /// Files under `dir`, recursively, in name order.
@@ -176,12 +196,7 @@ fn describe(err: &tera::Error, origin: &BTreeMap<String, String>) -> String {
         chain.push(s.to_string());
         source = s.source();
     }
-    let file_of = |name: &str| {
-        origin
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| format!("templates/{name}"))
-    };
+    let file_of = |name: &str| origin_of(origin, name);
     let quoted = |text: &str, prefix: &str| -> Option<String> {
         let rest = text.strip_prefix(prefix)?.trim();
         let rest = rest.trim_matches(|c| c == '\'' || c == '"');
@@ -240,16 +255,16 @@ pub fn escape_html(text: &str) -> String {
 
 /// `md` filter: backslash-escapes what Markdown would read as markup, so a title or a
 /// table cell shows as written (and a `|` does not split a table cell).
-fn md_filter(
-    value: &tera::Value,
-    _: &std::collections::HashMap<String, tera::Value>,
-) -> tera::Result<tera::Value> {
-    let text = match value {
-        tera::Value::String(s) => s.clone(),
-        tera::Value::Null => String::new(),
-        other => other.to_string(),
-    };
-    Ok(tera::Value::String(md_escape(&text)))
+/// A Tera filter applying `f` to a value's text (null is empty).
+fn text_filter(f: fn(&str) -> String) -> impl tera::Filter {
+    move |value: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
+        let text = match value {
+            tera::Value::String(s) => s.clone(),
+            tera::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        Ok(tera::Value::String(f(&text)))
+    }
 }
 
 /// Backslash-escapes Markdown's inline markup characters.

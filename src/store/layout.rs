@@ -26,6 +26,8 @@
 //!     figures/<section>/<variant>/tsne-epoch-NNN.{svg,png,csv}, tsne-panel.{svg,png}
 //!     figures/overview/test-accuracy.{svg,png}
 //!   report.md                      the Markdown report (links into site/)
+//!   report.pdf                     the PDF report, figures embedded
+//!   report.typ                     the Typst source it was typeset from (its errors name it)
 //!   build.json                     how the last build was invoked
 //! ```
 
@@ -164,6 +166,16 @@ impl Store {
     /// The Markdown report.
     pub fn markdown(&self) -> PathBuf {
         self.out.join("report.md")
+    }
+
+    /// The PDF report.
+    pub fn pdf(&self) -> PathBuf {
+        self.out.join("report.pdf")
+    }
+
+    /// The Typst source the PDF is typeset from.
+    pub fn typst_source(&self) -> PathBuf {
+        self.out.join("report.typ")
     }
 
     /// The figure manifest.

@@ -14,6 +14,7 @@ mod fetch;
 mod figures;
 mod hostile;
 mod markdown;
+mod pdf;
 mod pytorch;
 mod render;
 mod schema;
