@@ -18,6 +18,9 @@ use typst_as_lib::TypstEngine;
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, Timestamp};
 
+use crate::fsx;
+use crate::store::Store;
+
 /// The fonts the figures are drawn with, so SVG text typesets as it was measured.
 static FIGURE_FONTS: [&[u8]; 2] = [
     include_bytes!("../../assets/fonts/DejaVuSans.ttf"),
@@ -60,6 +63,26 @@ pub fn typeset(
             errors.first().map_or("", |e| e.message.as_str())
         )
     })
+}
+
+/// Whether `out/report.pdf` is the one typeset from inputs with digest `key`, as
+/// [`write`] recorded it (and not changed since).
+pub fn is_current(store: &Store, key: &str) -> bool {
+    let Ok(recorded) = std::fs::read_to_string(store.pdf_key()) else {
+        return false;
+    };
+    let Ok(pdf) = crate::hash::file(&store.pdf()) else {
+        return false;
+    };
+    recorded == format!("{key} {pdf}\n")
+}
+
+/// Writes the PDF typeset from inputs with digest `key`, then the record of both.
+pub fn write(store: &Store, pdf: &[u8], key: &str) -> Result<()> {
+    fsx::write_if_changed(&store.pdf(), pdf)?;
+    let record = format!("{key} {}\n", crate::hash::bytes(pdf));
+    fsx::write_if_changed(&store.pdf_key(), record.as_bytes())?;
+    Ok(())
 }
 
 /// The first error as one line: `<file>:<line>:<column>: <message> (…)`.

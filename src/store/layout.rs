@@ -15,6 +15,7 @@
 //!     snapshots/labels.npy, snapshots/epoch-NNN.npy   PCA-compressed latent vectors
 //!   runs/.staging/  runs being trained; moved into place when complete
 //!   cache/tsne/<hash>.csv          t-SNE coordinates by snapshot and settings
+//!   cache/pdf.key                  digests of the PDF's inputs and of the PDF
 //!   site/                          the publishable static site
 //!     index.html, style.css, report.json
 //!     report.schema.json           the JSON Schema of report.json
@@ -171,6 +172,11 @@ impl Store {
     /// The PDF report.
     pub fn pdf(&self) -> PathBuf {
         self.out.join("report.pdf")
+    }
+
+    /// The digest of what the PDF was typeset from, and of the PDF.
+    pub fn pdf_key(&self) -> PathBuf {
+        self.cache_root().join("pdf.key")
     }
 
     /// The Typst source the PDF is typeset from.

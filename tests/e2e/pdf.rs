@@ -158,6 +158,14 @@ fn the_pdf_holds_every_number_and_caption_and_renders_to_the_same_bytes() {
             .unwrap(),
         modified
     );
+    // That render typeset nothing (its inputs were the same); a PDF deleted or changed
+    // by hand is typeset again, to the same bytes.
+    fs::remove_file(p.path("out/report.pdf")).unwrap();
+    p.ok(&["render"]);
+    assert_eq!(fs::read(p.path("out/report.pdf")).unwrap(), pdf);
+    fs::write(p.path("out/report.pdf"), b"%PDF-edited").unwrap();
+    p.ok(&["render"]);
+    assert_eq!(fs::read(p.path("out/report.pdf")).unwrap(), pdf);
 
     // `--only` re-renders it: a new title shows without retraining anything.
     p.write(
