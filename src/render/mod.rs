@@ -71,15 +71,7 @@ pub fn render(project: &Project, inventory: &Inventory) -> Result<PathBuf> {
         )?;
         fsx::write_if_changed(&store.typst_source(), source.as_bytes())?;
         let date = BuildInfo::last(store, &ctx.profile.name).map(|b| b.finished);
-        // Typesetting costs about 0.4 s; its inputs are the source, the figures, the
-        // date and this program, so a PDF made from the same ones is not made again.
-        let figures = store.figures();
-        let figures = if figures.is_dir() {
-            crate::hash::path(&figures)?
-        } else {
-            String::new()
-        };
-        let key = crate::hash::value(&(env!("CARGO_PKG_VERSION"), &source, figures, date));
+        let key = pdf::inputs_key(store, &source, date)?;
         if pdf::is_current(store, &key) {
             None
         } else {

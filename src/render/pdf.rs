@@ -65,6 +65,24 @@ pub fn typeset(
     })
 }
 
+/// The digest of everything a PDF is typeset from: its source, the figures, its date
+/// and this program. Typesetting costs 0.3–0.5 s, so a PDF made from the same inputs
+/// is not made again.
+pub fn inputs_key(store: &Store, source: &str, date: Option<DateTime<Utc>>) -> Result<String> {
+    let figures = store.figures();
+    let figures = if figures.is_dir() {
+        crate::hash::path(&figures)?
+    } else {
+        String::new()
+    };
+    Ok(crate::hash::value(&(
+        env!("CARGO_PKG_VERSION"),
+        source,
+        figures,
+        date,
+    )))
+}
+
 /// Whether `out/report.pdf` is the one typeset from inputs with digest `key`, as
 /// [`write`] recorded it (and not changed since).
 pub fn is_current(store: &Store, key: &str) -> bool {
