@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::build::Executor;
 use crate::build::jobs::WorkerArgs;
 use crate::data;
 use crate::project::Project;
@@ -90,9 +91,16 @@ pub struct BuildArgs {
     /// auto, cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
     pub device: DeviceChoice,
-    /// Runs trained at once, each in its own process (longest first).
+    /// Runs trained at once, each in its own process (longest first; local executor).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: u16,
+    /// Where runs are trained: here, or as a Slurm array job ([executor.slurm] in
+    /// experiments/report.toml or a profile).
+    #[arg(long, value_enum, default_value_t = Executor::Local)]
+    pub executor: Executor,
+    /// With --executor slurm: print the batch script that would be submitted, and stop.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Reuse runs stored for the same spec on another kind of device (a CPU run on a GPU
     /// build, or the reverse) instead of retraining them.
     #[arg(long)]

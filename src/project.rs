@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::experiment::executor::SlurmSettings;
 use crate::experiment::{Experiments, REPORT_FILE};
 use crate::plan::{self, Devices, RunSpec};
 use crate::store::record::BuildInfo;
@@ -107,6 +108,16 @@ impl Project {
         let devices =
             BuildInfo::last(&self.store, profile).map_or_else(Devices::default, |b| b.devices());
         self.survey(profile, specs, |_| (fingerprint.to_owned(), devices))
+    }
+
+    /// `[executor.slurm]` of `report.toml` with the profile's own over it.
+    pub fn slurm_settings(&self, profile: &str) -> SlurmSettings {
+        let report = &self.experiments.report;
+        let own = report.profiles.get(profile).map(|p| &p.executor.slurm);
+        match own {
+            Some(own) => report.executor.slurm.over(own),
+            None => report.executor.slurm.clone(),
+        }
     }
 
     /// The data source of `profile`: `--data` when given, else the profile's `data`,

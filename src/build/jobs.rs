@@ -80,6 +80,20 @@ pub struct Schedule<'a> {
     pub jobs: usize,
 }
 
+impl Schedule<'_> {
+    /// What the worker training `spec` with `threads` libtorch threads is told.
+    pub fn worker_args(&self, spec: &RunSpec, threads: i32) -> WorkerArgs {
+        WorkerArgs {
+            profile: self.profile.to_owned(),
+            run: spec.id.to_string(),
+            seed: spec.train.seed,
+            device: self.device,
+            threads,
+            data: self.data.to_path_buf(),
+        }
+    }
+}
+
 /// Trains `specs` with up to `schedule.jobs` worker processes, longest first.
 pub fn train_concurrently(schedule: &Schedule<'_>, specs: &[&RunSpec]) -> Result<()> {
     let mut queue: Vec<&RunSpec> = specs.to_vec();
@@ -96,14 +110,7 @@ pub fn train_concurrently(schedule: &Schedule<'_>, specs: &[&RunSpec]) -> Result
                 break;
             };
             queue.remove(0);
-            let args = WorkerArgs {
-                profile: schedule.profile.to_owned(),
-                run: spec.id.to_string(),
-                seed: spec.train.seed,
-                device: schedule.device,
-                threads: threads as i32,
-                data: schedule.data.to_path_buf(),
-            };
+            let args = schedule.worker_args(spec, threads as i32);
             let child = Command::new(&exe)
                 .arg("--root")
                 .arg(schedule.root)

@@ -5,6 +5,7 @@
 pub mod jobs;
 pub mod progress;
 pub mod run;
+pub mod slurm;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -13,13 +14,14 @@ use anyhow::Result;
 use chrono::Utc;
 
 use crate::data;
+use crate::experiment::executor::SlurmSettings;
 use crate::fsx;
 use crate::plan::spec::SeedRun;
-use crate::plan::{Devices, RunId, RunSpec};
+use crate::plan::{DeviceKind, Devices, RunId, RunSpec};
 use crate::project::{self, Project};
 use crate::store::lock::StoreLock;
 use crate::store::record::{BuildInfo, DataInfo};
-use crate::store::{Inventory, RunState};
+use crate::store::{Inventory, PlannedRun, RunState};
 use crate::train::DeviceData;
 use crate::train::device::{self, DeviceChoice};
 use jobs::Schedule;
@@ -28,6 +30,16 @@ use jobs::Schedule;
 pub const TCH_VERSION: &str = "0.24.0";
 /// The libtorch release tch 0.24.0 is built for; torch-sys checks it at build time.
 pub const TORCH_VERSION: &str = "2.11.0";
+
+/// Where the runs a build lacks are trained.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Executor {
+    /// On this machine: in the build's process, or in `--jobs` worker processes.
+    #[default]
+    Local,
+    /// As one Slurm array job, one task per run (`[executor.slurm]` in report.toml).
+    Slurm,
+}
 
 /// Options of `report build`.
 #[derive(Debug, Clone)]
@@ -44,8 +56,10 @@ pub struct BuildOptions {
     pub data: Option<PathBuf>,
     /// Reuse runs stored for the same spec on another kind of device.
     pub reuse_any_device: bool,
-    /// Runs trained at once, each in its own process.
+    /// Runs trained at once, each in its own process (local executor).
     pub jobs: usize,
+    /// Where the runs are trained.
+    pub executor: Executor,
 }
 
 /// What a build produced.
@@ -61,26 +75,33 @@ pub struct Built {
     pub index: PathBuf,
 }
 
-/// Runs a build: trains what is not cached, draws the figures, renders the report.
-pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
-    let started = Utc::now();
+/// What a build found before training anything.
+struct Planned {
+    /// The resolved data source.
+    source: PathBuf,
+    /// Its fingerprint, part of every run key.
+    fingerprint: String,
+    /// The device kind the runs are keyed with.
+    devices: Devices,
+    /// Every run of the profile, looked up in the store.
+    inventory: Inventory,
+    /// The runs `--only` selected.
+    selected: Vec<RunId>,
+    /// Indices into `inventory.runs` of those to train.
+    todo: Vec<usize>,
+}
+
+/// Plans a build: which runs the store lacks. Reads the store, writes nothing.
+fn plan(project: &Project, opts: &BuildOptions) -> Result<Planned> {
     let specs = project.all_runs(&opts.profile)?;
     project.check_only(&opts.only, &specs)?;
     let source = project.data_source(&opts.profile, opts.data.as_deref())?;
     let fingerprint = data::fingerprint(&source)?;
-    let store = &project.store;
-    let _lock = StoreLock::acquire(&store.lock_path())?;
-    // A killed build may have left half-trained runs behind; nothing reads them.
-    let _ = std::fs::remove_dir_all(store.staging_root());
-    fsx::remove_stale_temps(&store.runs_root())?;
-    fsx::remove_stale_temps(&store.cache_root())?;
-
-    let device = opts.device.resolve()?;
     let devices = Devices {
-        kind: device::kind(device),
+        kind: device_kind(opts)?,
         reuse_any: opts.reuse_any_device,
     };
-    let mut inventory = project.survey(&opts.profile, specs, |_| (fingerprint.clone(), devices));
+    let inventory = project.survey(&opts.profile, specs, |_| (fingerprint.clone(), devices));
     // The templates and the prose are the author's too: a mistake there fails now, not
     // after hours of training.
     crate::render::preflight(project, &inventory)?;
@@ -91,57 +112,129 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
         .map(|r| r.spec.id.clone())
         .collect();
     let mut todo = Vec::new();
-    for run in inventory
-        .runs
-        .iter()
-        .filter(|r| selected.contains(&r.spec.id))
-    {
+    for (i, run) in inventory.runs.iter().enumerate() {
+        if !selected.contains(&run.spec.id) {
+            continue;
+        }
         match &run.state {
             RunState::Cached(_) if !opts.force => {}
             RunState::Damaged(why) => {
                 eprintln!("warning: {}: retraining, {why}", run.spec.label());
-                todo.push(run);
+                todo.push(i);
             }
-            _ => todo.push(run),
+            _ => todo.push(i),
         }
     }
+    Ok(Planned {
+        source,
+        fingerprint,
+        devices,
+        inventory,
+        selected,
+        todo,
+    })
+}
 
-    let trained: Vec<SeedRun> = todo.iter().map(|r| r.spec.seed_run()).collect();
-    if !todo.is_empty() {
-        let loaded = Instant::now();
-        let dataset = data::load(&source, &store.data_cache())?;
-        for run in &todo {
-            run::check_classes(&run.spec, dataset.classes.len())?;
-        }
-        eprintln!(
-            "data: {} ({} train, {} test images, {} classes) in {:.1} s; device: {} ({})",
-            source.display(),
-            dataset.train.len(),
-            dataset.test.len(),
-            dataset.classes.len(),
-            loaded.elapsed().as_secs_f64(),
-            device::label(device),
-            device::name(device)
-        );
-        let info = DataInfo::new(&source, &fingerprint, &dataset);
-        if opts.jobs > 1 && todo.len() > 1 {
-            let specs: Vec<&RunSpec> = todo.iter().map(|r| &r.spec).collect();
-            let schedule = Schedule {
-                root: &project.root,
-                profile: &opts.profile,
-                device: opts.device,
-                data: &source,
-                jobs: opts.jobs,
+/// The device kind runs are keyed with. A Slurm build asked for CUDA trusts the
+/// cluster's nodes to have it: the machine that submits often has no GPU.
+fn device_kind(opts: &BuildOptions) -> Result<DeviceKind> {
+    Ok(match (opts.executor, opts.device) {
+        (Executor::Slurm, DeviceChoice::Cuda(_)) => DeviceKind::Cuda,
+        (_, choice) => device::kind(choice.resolve()?),
+    })
+}
+
+/// `--executor slurm --dry-run`: the batch script a build would submit now, or `None`
+/// when every selected run is cached. Trains, submits and writes nothing.
+pub fn slurm_dry_run(project: &Project, opts: &BuildOptions) -> Result<Option<String>> {
+    let planned = plan(project, opts)?;
+    if planned.todo.is_empty() {
+        return Ok(None);
+    }
+    let settings = project.slurm_settings(&opts.profile);
+    submission(project, opts, &planned, &settings)?
+        .script()
+        .map(Some)
+}
+
+/// The array job that trains `planned`'s missing runs on Slurm.
+fn submission<'a>(
+    project: &'a Project,
+    opts: &'a BuildOptions,
+    planned: &Planned,
+    settings: &'a SlurmSettings,
+) -> Result<slurm::Submission<'a>> {
+    let root = std::path::absolute(&project.root)?;
+    let data = std::path::absolute(&planned.source)?;
+    let cuda = planned.devices.kind == DeviceKind::Cuda;
+    // Inside a task's allocation its GPUs are numbered from 0.
+    let device = if cuda {
+        DeviceChoice::Cuda(0)
+    } else {
+        DeviceChoice::Cpu
+    };
+    let schedule = Schedule {
+        root: &root,
+        profile: &opts.profile,
+        device,
+        data: &data,
+        jobs: 1,
+    };
+    let tasks = planned
+        .todo
+        .iter()
+        .map(|&i| {
+            let spec = &planned.inventory.runs[i].spec;
+            let task = slurm::script::Task {
+                label: spec.label(),
+                args: schedule.worker_args(spec, settings.cpus() as i32),
             };
-            jobs::train_concurrently(&schedule, &specs)?;
+            let record = project.store.run(&opts.profile, &spec.seed_run()).record();
+            (task, record)
+        })
+        .collect();
+    Ok(slurm::Submission {
+        store: &project.store,
+        root: root.clone(),
+        profile: &opts.profile,
+        settings,
+        gpus: if cuda {
+            settings.gpus_per_task.unwrap_or(1)
         } else {
-            let on_device = DeviceData::new(&dataset, device);
-            for run in todo {
-                run::train_one(store, &opts.profile, &run.spec, &run.key, &on_device, &info)?;
-            }
-        }
+            0
+        },
+        tasks,
+    })
+}
+
+/// Runs a build: trains what is not cached, draws the figures, renders the report.
+pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
+    let started = Utc::now();
+    let store = &project.store;
+    let _lock = StoreLock::acquire(&store.lock_path())?;
+    // A killed build may have left half-trained runs behind; nothing reads them.
+    let _ = std::fs::remove_dir_all(store.staging_root());
+    fsx::remove_stale_temps(&store.runs_root())?;
+    fsx::remove_stale_temps(&store.cache_root())?;
+
+    let planned = plan(project, opts)?;
+    let devices = planned.devices;
+    let source = planned.source.clone();
+    let trained: Vec<SeedRun> = planned
+        .todo
+        .iter()
+        .map(|&i| planned.inventory.runs[i].spec.seed_run())
+        .collect();
+    if !planned.todo.is_empty() {
+        train(project, opts, &planned)?;
     }
 
+    let Planned {
+        mut inventory,
+        selected,
+        fingerprint,
+        ..
+    } = planned;
     inventory.refresh(store, &trained);
     for run in inventory
         .runs
@@ -182,6 +275,68 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
         trained,
         index,
     })
+}
+
+/// Trains `planned.todo`: decodes the data into the store's cache once, then trains
+/// in this process, in `--jobs` workers, or as a Slurm array.
+fn train(project: &Project, opts: &BuildOptions, planned: &Planned) -> Result<()> {
+    let store = &project.store;
+    let todo: Vec<&PlannedRun> = planned
+        .todo
+        .iter()
+        .map(|&i| &planned.inventory.runs[i])
+        .collect();
+    let loaded = Instant::now();
+    let dataset = data::load(&planned.source, &store.data_cache())?;
+    for run in &todo {
+        run::check_classes(&run.spec, dataset.classes.len())?;
+    }
+    let device_line = match opts.executor {
+        Executor::Local => {
+            let device = opts.device.resolve()?;
+            format!("{} ({})", device::label(device), device::name(device))
+        }
+        Executor::Slurm => {
+            let kind = if planned.devices.kind.is_cpu() {
+                "cpu"
+            } else {
+                "cuda"
+            };
+            format!("{kind} on the Slurm cluster's nodes")
+        }
+    };
+    eprintln!(
+        "data: {} ({} train, {} test images, {} classes) in {:.1} s; device: {device_line}",
+        planned.source.display(),
+        dataset.train.len(),
+        dataset.test.len(),
+        dataset.classes.len(),
+        loaded.elapsed().as_secs_f64(),
+    );
+    if opts.executor == Executor::Slurm {
+        drop(dataset);
+        let settings = project.slurm_settings(&opts.profile);
+        return submission(project, opts, planned, &settings)?.run();
+    }
+    let info = DataInfo::new(&planned.source, &planned.fingerprint, &dataset);
+    if opts.jobs > 1 && todo.len() > 1 {
+        let specs: Vec<&RunSpec> = todo.iter().map(|r| &r.spec).collect();
+        let schedule = Schedule {
+            root: &project.root,
+            profile: &opts.profile,
+            device: opts.device,
+            data: &planned.source,
+            jobs: opts.jobs,
+        };
+        jobs::train_concurrently(&schedule, &specs)?;
+    } else {
+        let device = opts.device.resolve()?;
+        let on_device = DeviceData::new(&dataset, device);
+        for run in todo {
+            run::train_one(store, &opts.profile, &run.spec, &run.key, &on_device, &info)?;
+        }
+    }
+    Ok(())
 }
 
 /// `git describe --always --dirty` of the project, if it is a git checkout.

@@ -1,8 +1,8 @@
 //! `report build`: trains what changed, draws, renders, and prints one line per run.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
-use crate::build::{self, BuildOptions, Built};
+use crate::build::{self, BuildOptions, Built, Executor};
 use crate::cli::BuildArgs;
 use crate::project::Project;
 use crate::store::RunStatus;
@@ -18,7 +18,23 @@ pub fn run(project: &Project, args: BuildArgs) -> Result<()> {
         data: args.selection.data,
         jobs: args.jobs.into(),
         reuse_any_device: args.reuse_any_device,
+        executor: args.executor,
     };
+    if args.dry_run {
+        if opts.executor != Executor::Slurm {
+            bail!("--dry-run prints the Slurm batch script: add --executor slurm");
+        }
+        match build::slurm_dry_run(project, &opts)? {
+            Some(script) => print!("{script}"),
+            None => eprintln!("nothing to submit: every selected run is in the store"),
+        }
+        return Ok(());
+    }
+    if opts.executor == Executor::Slurm && opts.jobs > 1 {
+        bail!(
+            "--jobs is for --executor local; on Slurm, max_tasks in [executor.slurm] limits the tasks at once"
+        );
+    }
     let built = build::build(project, &opts)?;
     print!("{}", summary_table(&built));
     println!("{}", built.index.display());

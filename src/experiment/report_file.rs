@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
+use crate::experiment::executor::ExecutorSettings;
+
 /// The report's front matter, prose and profiles.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,6 +35,9 @@ pub struct ReportFile {
     /// The PDF report.
     #[serde(default)]
     pub pdf: PdfSettings,
+    /// Settings of `report build --executor`.
+    #[serde(default)]
+    pub executor: ExecutorSettings,
 }
 
 /// `[pdf]`: whether `out/report.pdf` is written, and on which paper.
@@ -103,6 +108,8 @@ pub struct ProfileFile {
     pub precision: Option<crate::experiment::file::Precision>,
     /// Seeds of every run whose experiment names none (`[training] seeds`).
     pub seeds: Option<crate::experiment::file::Seeds>,
+    /// Executor settings over the report's (`[profiles.x.executor.slurm]`).
+    pub executor: ExecutorSettings,
 }
 
 /// A profile table as written, before its values are checked together.
@@ -119,6 +126,8 @@ struct ProfileTable {
     memory_format: Option<crate::experiment::file::MemoryFormat>,
     precision: Option<crate::experiment::file::Precision>,
     seeds: Option<crate::experiment::file::Seeds>,
+    #[serde(default)]
+    executor: ExecutorSettings,
 }
 
 impl TryFrom<ProfileTable> for ProfileFile {
@@ -139,6 +148,7 @@ impl TryFrom<ProfileTable> for ProfileFile {
             memory_format: t.memory_format,
             precision: t.precision,
             seeds: t.seeds,
+            executor: t.executor,
         })
     }
 }

@@ -30,6 +30,8 @@
 //!   report.pdf                     the PDF report, figures embedded
 //!   report.typ                     the Typst source it was typeset from (its errors name it)
 //!   build.json                     how the last build was invoked
+//!   slurm/array.sh                 the batch script of the last `--executor slurm` build
+//!   slurm/<job>_<task>.log         each array task's output
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -196,6 +198,26 @@ impl Store {
             Some(v) => format!("figures/{section}/{v}/{name}"),
             None => format!("figures/{section}/{name}"),
         }
+    }
+
+    /// What `--executor slurm` writes: its batch script and the tasks' logs.
+    pub fn slurm_dir(&self) -> PathBuf {
+        self.out.join("slurm")
+    }
+
+    /// The batch script of the last Slurm submission.
+    pub fn slurm_script(&self) -> PathBuf {
+        self.slurm_dir().join("array.sh")
+    }
+
+    /// The output of task `task` of array job `job`, as its `--output` pattern names it.
+    pub fn slurm_log(&self, job: &str, task: usize) -> PathBuf {
+        self.slurm_dir().join(format!("{job}_{task}.log"))
+    }
+
+    /// `--output` for the batch script: Slurm fills in the job and task numbers.
+    pub fn slurm_log_pattern(&self) -> PathBuf {
+        self.slurm_dir().join("%A_%a.log")
     }
 
     /// The folder of all runs in training; left-overs of a killed build are removed.

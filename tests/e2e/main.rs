@@ -20,3 +20,4 @@ mod render;
 mod schema;
 mod seeds;
 mod site;
+mod slurm;
