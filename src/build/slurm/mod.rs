@@ -77,7 +77,7 @@ impl Submission<'_> {
             .max_tasks
             .map_or(String::new(), |k| format!(", at most {k} at once"));
         eprintln!(
-            "slurm: submitted array job {job}: {} runs{limit}; logs in {}",
+            "slurm: submitted array job {job}: {} tasks, one per run and seed{limit}; logs in {}",
             self.tasks.len(),
             self.store.slurm_dir().display()
         );
