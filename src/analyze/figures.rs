@@ -321,6 +321,25 @@ fn draw_run(
             &group.curve(|e| e.test_loss),
         )?,
     )?;
+    // Every seed of a run trains at the same rates: the shown seed's are the run's.
+    let rates: Vec<(i64, f64)> = run
+        .metrics
+        .epochs
+        .iter()
+        .filter_map(|e| Some((e.epoch, e.lr?)))
+        .collect();
+    let learning_rate = if rates.windows(2).any(|w| w[0].1 != w[1].1) {
+        Some(save(
+            store,
+            &stem("learning-rate"),
+            id("learning-rate"),
+            FigureKind::LearningRate,
+            format!("{title} Learning Rate"),
+            plot::learning_rate(&format!("{title} Learning Rate"), &rates)?,
+        )?)
+    } else {
+        None
+    };
     // One seed's matrix and t-SNE: a mean of confusion matrices or of embeddings
     // would show no run that happened.
     let title = group.shown_title();
@@ -398,6 +417,7 @@ fn draw_run(
         run: spec.id.clone(),
         accuracy,
         loss,
+        learning_rate,
         confusion,
         tsne: tsne_figures,
         tsne_panel,

@@ -23,6 +23,8 @@ pub enum FigureKind {
     Accuracy,
     /// Train and test loss per epoch of one run.
     Loss,
+    /// The learning rate per epoch of one run whose rate changes.
+    LearningRate,
     /// Final-epoch test confusion matrix of one run.
     Confusion,
     /// t-SNE of one run's latent snapshot at one epoch.
@@ -92,6 +94,9 @@ pub struct RunFigures {
     pub accuracy: FigureRef,
     /// Loss curves.
     pub loss: FigureRef,
+    /// The learning rate per epoch, when it changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learning_rate: Option<FigureRef>,
     /// Confusion matrix.
     pub confusion: FigureRef,
     /// One t-SNE per snapshot epoch, in epoch order.

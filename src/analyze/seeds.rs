@@ -160,6 +160,7 @@ mod tests {
                     test_accuracy: *t,
                     seconds: 1.0,
                     images_per_second: 1.0,
+                    lr: None,
                 })
                 .collect(),
             confusion: vec![],

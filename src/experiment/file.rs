@@ -112,6 +112,11 @@ pub struct TrainingPatch {
     pub seeds: Option<Seeds>,
     /// The optimizer, replacing any inherited one whole.
     pub optimizer: Option<OptimizerSpec>,
+    /// How the learning rate changes from epoch to epoch (default: it stays).
+    pub lr_schedule: Option<LrSchedule>,
+    /// Epochs of linear warm-up before the schedule: the learning rate of epoch
+    /// e ≤ w is lr · e / w.
+    pub warmup_epochs: Option<i64>,
     /// Memory layout of images, activations and conv weights.
     pub memory_format: Option<MemoryFormat>,
     /// Arithmetic of conv and linear layers.
@@ -216,6 +221,53 @@ pub enum OptimizerSpec {
     },
 }
 
+/// A learning-rate schedule, stepped once per epoch as PyTorch's `lr_scheduler`s are
+/// (`scheduler.step()` after each epoch): epoch 1 trains at step 0. Formulas are
+/// PyTorch's, with lr the optimizer's own rate and s the step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum LrSchedule {
+    /// `StepLR`: lr · gamma^⌊s / step_size⌋.
+    Step {
+        /// Steps between decays.
+        step_size: i64,
+        /// Factor of each decay (PyTorch: 0.1).
+        #[serde(default = "gamma")]
+        gamma: f64,
+    },
+    /// `MultiStepLR`: lr · gamma^(number of milestones ≤ s).
+    Multistep {
+        /// Steps at which the rate decays, increasing.
+        milestones: Vec<i64>,
+        /// Factor of each decay (PyTorch: 0.1).
+        #[serde(default = "gamma")]
+        gamma: f64,
+    },
+    /// `CosineAnnealingLR`, closed form: eta_min + (lr − eta_min) · (1 + cos(π s / t_max)) / 2.
+    Cosine {
+        /// Steps of one half cosine (default: the epochs after warm-up).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        t_max: Option<i64>,
+        /// The lowest rate (PyTorch: 0).
+        #[serde(default)]
+        eta_min: f64,
+    },
+}
+
+impl OptimizerSpec {
+    /// The learning rate, as written.
+    pub fn lr(&self) -> f64 {
+        match *self {
+            OptimizerSpec::Sgd { lr, .. }
+            | OptimizerSpec::Adam { lr, .. }
+            | OptimizerSpec::Rmsprop { lr, .. } => lr,
+        }
+    }
+}
+
+fn gamma() -> f64 {
+    0.1
+}
 fn beta1() -> f64 {
     0.9
 }

@@ -70,6 +70,62 @@ pub enum LayerSpec {
         /// Probability that an element is zeroed while training.
         p: f64,
     },
+    /// Average pooling (`nn.AvgPool2d`); the stride defaults to the kernel size.
+    Avgpool {
+        /// The layer's name; by default its kind and position (`conv1`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// Window size (default 2).
+        #[serde(default = "two")]
+        kernel: i64,
+        /// Stride (default: the window size).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stride: Option<i64>,
+    },
+    /// The mean of each channel (`nn.AdaptiveAvgPool2d(1)`): C×H×W to C×1×1.
+    #[serde(rename = "global_avgpool")]
+    GlobalAvgpool {
+        /// The layer's name; by default its kind and position (`conv1`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+    /// Leaky ReLU (`nn.LeakyReLU`): x for x > 0, else `negative_slope` · x.
+    #[serde(rename = "leaky_relu")]
+    LeakyRelu {
+        /// The layer's name; by default its kind and position (`conv1`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// Slope for negative inputs (PyTorch: 0.01).
+        #[serde(default = "leaky_slope")]
+        negative_slope: f64,
+    },
+    /// GELU (`nn.GELU()`, exact): x · Φ(x), Φ the standard normal distribution function.
+    Gelu {
+        /// The layer's name; by default its kind and position (`conv1`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+    /// Hyperbolic tangent (`nn.Tanh`).
+    Tanh {
+        /// The layer's name; by default its kind and position (`conv1`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+    /// Logistic sigmoid (`nn.Sigmoid`): 1 / (1 + e^−x).
+    Sigmoid {
+        /// The layer's name; by default its kind and position (`conv1`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+    /// Channel dropout (`nn.Dropout2d`): each channel of each image zeroed with
+    /// probability `p` while training, the others scaled by 1 / (1 − p).
+    Dropout2d {
+        /// The layer's name; by default its kind and position (`conv1`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// Probability that a channel is zeroed while training.
+        p: f64,
+    },
 }
 
 fn one() -> i64 {
@@ -77,6 +133,9 @@ fn one() -> i64 {
 }
 fn two() -> i64 {
     2
+}
+fn leaky_slope() -> f64 {
+    0.01
 }
 
 impl LayerSpec {
@@ -89,7 +148,14 @@ impl LayerSpec {
             | LayerSpec::Maxpool { id, .. }
             | LayerSpec::Flatten { id }
             | LayerSpec::Linear { id, .. }
-            | LayerSpec::Dropout { id, .. } => id.as_deref(),
+            | LayerSpec::Dropout { id, .. }
+            | LayerSpec::Avgpool { id, .. }
+            | LayerSpec::GlobalAvgpool { id }
+            | LayerSpec::LeakyRelu { id, .. }
+            | LayerSpec::Gelu { id }
+            | LayerSpec::Tanh { id }
+            | LayerSpec::Sigmoid { id }
+            | LayerSpec::Dropout2d { id, .. } => id.as_deref(),
         }
     }
 
@@ -102,7 +168,14 @@ impl LayerSpec {
             | LayerSpec::Maxpool { id, .. }
             | LayerSpec::Flatten { id }
             | LayerSpec::Linear { id, .. }
-            | LayerSpec::Dropout { id, .. } => *id = Some(new),
+            | LayerSpec::Dropout { id, .. }
+            | LayerSpec::Avgpool { id, .. }
+            | LayerSpec::GlobalAvgpool { id }
+            | LayerSpec::LeakyRelu { id, .. }
+            | LayerSpec::Gelu { id }
+            | LayerSpec::Tanh { id }
+            | LayerSpec::Sigmoid { id }
+            | LayerSpec::Dropout2d { id, .. } => *id = Some(new),
         }
     }
 
@@ -115,7 +188,13 @@ impl LayerSpec {
             LayerSpec::Maxpool { .. } => "pool",
             LayerSpec::Flatten { .. } => "flatten",
             LayerSpec::Linear { .. } => "fc",
-            LayerSpec::Dropout { .. } => "drop",
+            LayerSpec::Dropout { .. } | LayerSpec::Dropout2d { .. } => "drop",
+            LayerSpec::Avgpool { .. } => "pool",
+            LayerSpec::GlobalAvgpool { .. } => "gap",
+            LayerSpec::LeakyRelu { .. } => "lrelu",
+            LayerSpec::Gelu { .. } => "gelu",
+            LayerSpec::Tanh { .. } => "tanh",
+            LayerSpec::Sigmoid { .. } => "sigmoid",
         }
     }
 }

@@ -6,7 +6,7 @@
 //! highlights the same [`LayerChanges`], so the drawing and the text always agree.
 
 use super::layer::{Layer, LayerOp, Notation};
-use super::spec::{OptimizerSpec, RunSpec};
+use super::spec::{LrSchedule, OptimizerSpec, RunSpec};
 use crate::text::setting;
 
 /// Human lines saying how `new` differs from `old`, layers first (in model order), then
@@ -17,6 +17,13 @@ pub fn diff(old: &RunSpec, new: &RunSpec) -> Vec<String> {
     change(&mut lines, "optimizer:", &o.optimizer, &n.optimizer, |x| {
         optimizer(x)
     });
+    change(
+        &mut lines,
+        "learning rate:",
+        (&o.lr_schedule, o.warmup_epochs),
+        (&n.lr_schedule, n.warmup_epochs),
+        |(s, w)| lr_schedule(s.as_ref(), *w),
+    );
     change(&mut lines, "batch size:", o.batch_size, n.batch_size, text);
     change(&mut lines, "epochs:", o.epochs, n.epochs, text);
     change(&mut lines, "seed:", o.seed, n.seed, text);
@@ -266,6 +273,36 @@ impl LayerChanges {
             ));
         }
         lines
+    }
+}
+
+/// How the learning rate moves: "constant", "warm-up 2, then cosine over 8 to 0.001",
+/// "step every 10 × 0.1", "multistep at 30, 40 × 0.1".
+pub fn lr_schedule(schedule: Option<&LrSchedule>, warmup: i64) -> String {
+    let main = match schedule {
+        None => "constant".to_owned(),
+        Some(LrSchedule::Step { step_size, gamma }) => {
+            format!("step every {step_size} × {}", setting(*gamma))
+        }
+        Some(LrSchedule::Multistep { milestones, gamma }) => format!(
+            "multistep at {} × {}",
+            milestones
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            setting(*gamma)
+        ),
+        Some(LrSchedule::Cosine { t_max, eta_min }) => format!(
+            "cosine over {} to {}",
+            t_max.map_or("the run".into(), |t| t.to_string()),
+            setting(*eta_min)
+        ),
+    };
+    if warmup > 0 {
+        format!("warm-up {warmup}, then {main}")
+    } else {
+        main
     }
 }
 
@@ -541,6 +578,11 @@ mod tests {
         new.train.augment.crop_padding = 4;
         new.train.augment.vflip = 0.5;
         new.train.batch_size = 128;
+        new.train.warmup_epochs = 2;
+        new.train.lr_schedule = Some(LrSchedule::Cosine {
+            t_max: Some(6),
+            eta_min: 0.001,
+        });
         new.train.snapshot_epochs = vec![0, 4, 8];
         new.train.memory_format = crate::plan::spec::MemoryFormat::Contiguous;
         new.train.precision = crate::plan::spec::Precision::Bf16;
@@ -548,6 +590,7 @@ mod tests {
             diff(&old, &new),
             [
                 "optimizer: SGD lr 0.01 momentum 0.9 → Adam lr 0.001",
+                "learning rate: constant → warm-up 2, then cosine over 6 to 0.001",
                 "batch size: 64 → 128",
                 "augmentation: random crop padding 0 → 4",
                 "augmentation: vertical flip probability 0 → 0.5",

@@ -54,6 +54,50 @@ pub enum LayerOp {
         /// Probability that an element is zeroed while training.
         p: f64,
     },
+    /// Average pooling.
+    Avgpool {
+        /// Window size.
+        kernel: i64,
+        /// Stride.
+        stride: i64,
+    },
+    /// The mean of each channel: C×H×W to C×1×1.
+    #[serde(rename = "global_avgpool")]
+    GlobalAvgpool,
+    /// Leaky ReLU.
+    #[serde(rename = "leaky_relu")]
+    LeakyRelu {
+        /// Slope for negative inputs.
+        negative_slope: f64,
+    },
+    /// GELU, exact.
+    Gelu,
+    /// Hyperbolic tangent.
+    Tanh,
+    /// Logistic sigmoid.
+    Sigmoid,
+    /// Channel dropout.
+    Dropout2d {
+        /// Probability that a channel is zeroed while training.
+        p: f64,
+    },
+}
+
+impl LayerOp {
+    /// Whether the layer keeps its input's shape and has no parameters: an activation or
+    /// a dropout, which the diagram folds into the block before it.
+    pub fn is_elementwise(&self) -> bool {
+        matches!(
+            self,
+            LayerOp::Relu
+                | LayerOp::LeakyRelu { .. }
+                | LayerOp::Gelu
+                | LayerOp::Tanh
+                | LayerOp::Sigmoid
+                | LayerOp::Dropout { .. }
+                | LayerOp::Dropout2d { .. }
+        )
+    }
 }
 
 /// How a layer is spelled. Text set in a line of prose and a label inside a drawn block
@@ -117,20 +161,33 @@ impl LayerOp {
             }
             // A window that moves by its own size is the usual case; only other strides
             // are spelled.
-            LayerOp::Maxpool { kernel, stride } if compact => {
-                write!(w, "maxpool {kernel}")?;
+            LayerOp::Maxpool { kernel, stride } | LayerOp::Avgpool { kernel, stride }
+                if compact =>
+            {
+                write!(w, "{} {kernel}", self.pool_name())?;
                 if stride != kernel {
                     write!(w, " s{stride}")?;
                 }
                 Ok(())
             }
-            LayerOp::Maxpool { kernel, stride } => {
-                write!(w, "maxpool {kernel}×{kernel}")?;
+            LayerOp::Maxpool { kernel, stride } | LayerOp::Avgpool { kernel, stride } => {
+                write!(w, "{} {kernel}×{kernel}", self.pool_name())?;
                 if stride != kernel {
                     write!(w, " · stride {stride}")?;
                 }
                 Ok(())
             }
+            LayerOp::GlobalAvgpool if compact => w.write_str("global_avgpool"),
+            LayerOp::GlobalAvgpool => w.write_str("global avgpool"),
+            LayerOp::LeakyRelu { negative_slope } if compact => {
+                write!(w, "leaky_relu {negative_slope}")
+            }
+            LayerOp::LeakyRelu { negative_slope } => write!(w, "LeakyReLU {negative_slope}"),
+            LayerOp::Gelu if compact => w.write_str("gelu"),
+            LayerOp::Gelu => w.write_str("GELU"),
+            LayerOp::Tanh => w.write_str("tanh"),
+            LayerOp::Sigmoid => w.write_str("sigmoid"),
+            LayerOp::Dropout2d { p } => write!(w, "dropout2d {p}"),
             LayerOp::Batchnorm if notation == Notation::Folded => w.write_str("BN"),
             LayerOp::Batchnorm => w.write_str("batchnorm"),
             LayerOp::Relu if compact => w.write_str("relu"),
@@ -139,6 +196,15 @@ impl LayerOp {
             LayerOp::Flatten => w.write_str("flatten (latent vector)"),
             LayerOp::Linear { out } => write!(w, "linear {out}"),
             LayerOp::Dropout { p } => write!(w, "dropout {p}"),
+        }
+    }
+}
+
+impl LayerOp {
+    fn pool_name(&self) -> &'static str {
+        match self {
+            LayerOp::Avgpool { .. } => "avgpool",
+            _ => "maxpool",
         }
     }
 }
@@ -180,6 +246,18 @@ mod tests {
             LayerOp::Flatten,
             LayerOp::Linear { out: 128 },
             LayerOp::Dropout { p: 0.5 },
+            LayerOp::Avgpool {
+                kernel: 2,
+                stride: 1,
+            },
+            LayerOp::GlobalAvgpool,
+            LayerOp::LeakyRelu {
+                negative_slope: 0.2,
+            },
+            LayerOp::Gelu,
+            LayerOp::Tanh,
+            LayerOp::Sigmoid,
+            LayerOp::Dropout2d { p: 0.1 },
         ];
         let spelled = |n: Notation| ops.iter().map(|op| op.label(n)).collect::<Vec<_>>();
         assert_eq!(
@@ -194,6 +272,13 @@ mod tests {
                 "flatten",
                 "linear 128",
                 "dropout 0.5",
+                "avgpool 2 s1",
+                "global_avgpool",
+                "leaky_relu 0.2",
+                "gelu",
+                "tanh",
+                "sigmoid",
+                "dropout2d 0.1",
             ]
         );
         let display: Vec<String> = ops.iter().map(LayerOp::to_string).collect();
@@ -208,6 +293,13 @@ mod tests {
             "flatten (latent vector)",
             "linear 128",
             "dropout 0.5",
+            "avgpool 2×2 · stride 1",
+            "global avgpool",
+            "LeakyReLU 0.2",
+            "GELU",
+            "tanh",
+            "sigmoid",
+            "dropout2d 0.1",
         ];
         assert_eq!(spelled(Notation::Diagram), diagram);
         let mut folded = diagram;

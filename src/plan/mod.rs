@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod layer;
 pub mod resolve;
+pub mod schedule;
 pub mod shape;
 pub mod spec;
 pub mod validate;

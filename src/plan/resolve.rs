@@ -351,6 +351,8 @@ pub fn merge(base: &SettingsPatch, top: &SettingsPatch) -> SettingsPatch {
                 b.seeds.clone()
             },
             optimizer: pick(&t.optimizer, &b.optimizer),
+            lr_schedule: pick(&t.lr_schedule, &b.lr_schedule),
+            warmup_epochs: pick(&t.warmup_epochs, &b.warmup_epochs),
             memory_format: pick(&t.memory_format, &b.memory_format),
             precision: pick(&t.precision, &b.precision),
         }),

@@ -89,7 +89,10 @@ pub fn infer(layers: &[Layer], input: Shape) -> Result<Vec<LayerShape>, String> 
                     out * c * kernel * kernel + out,
                 )
             }
-            (LayerOp::Maxpool { kernel, stride }, Shape::Image([c, h, w])) => {
+            (
+                LayerOp::Maxpool { kernel, stride } | LayerOp::Avgpool { kernel, stride },
+                Shape::Image([c, h, w]),
+            ) => {
                 if h < *kernel || w < *kernel {
                     return Err(format!(
                         "layer {id} ({}) gets a {shape} input, smaller than its {kernel}×{kernel} window",
@@ -100,7 +103,17 @@ pub fn infer(layers: &[Layer], input: Shape) -> Result<Vec<LayerShape>, String> 
                 (Shape::Image([c, size(h), size(w)]), 0)
             }
             (LayerOp::Batchnorm, Shape::Image([c, ..]) | Shape::Flat(c)) => (shape, 2 * c),
-            (LayerOp::Relu | LayerOp::Dropout { .. }, s) => (s, 0),
+            (LayerOp::GlobalAvgpool, Shape::Image([c, ..])) => (Shape::Image([c, 1, 1]), 0),
+            (LayerOp::Dropout2d { .. }, s @ Shape::Image(_)) => (s, 0),
+            (
+                LayerOp::Relu
+                | LayerOp::LeakyRelu { .. }
+                | LayerOp::Gelu
+                | LayerOp::Tanh
+                | LayerOp::Sigmoid
+                | LayerOp::Dropout { .. },
+                s,
+            ) => (s, 0),
             (LayerOp::Flatten, s) => (Shape::Flat(s.numel()), 0),
             (LayerOp::Linear { out }, Shape::Flat(n)) => (Shape::Flat(*out), n * out + out),
             (LayerOp::Linear { .. }, Shape::Image(_)) => {
@@ -108,7 +121,14 @@ pub fn infer(layers: &[Layer], input: Shape) -> Result<Vec<LayerShape>, String> 
                     "layer {id} (linear) gets a {shape} image: put a flatten layer before it"
                 ));
             }
-            (LayerOp::Conv { .. } | LayerOp::Maxpool { .. }, Shape::Flat(_)) => {
+            (
+                LayerOp::Conv { .. }
+                | LayerOp::Maxpool { .. }
+                | LayerOp::Avgpool { .. }
+                | LayerOp::GlobalAvgpool
+                | LayerOp::Dropout2d { .. },
+                Shape::Flat(_),
+            ) => {
                 return Err(format!(
                     "layer {id} ({}) needs an image but gets a flat vector of {shape}",
                     layer.op

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use crate::experiment::file::{
-    Expect, MemoryFormat, Metric, Normalize, OptimizerSpec, Precision,
+    Expect, LrSchedule, MemoryFormat, Metric, Normalize, OptimizerSpec, Precision,
 };
 
 use super::layer::Layer;
@@ -68,6 +68,12 @@ pub struct TrainSpec {
     pub layers: Vec<Layer>,
     /// Optimizer and hyper-parameters.
     pub optimizer: OptimizerSpec,
+    /// The learning rate's schedule (`t_max` of a cosine filled in); none: constant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr_schedule: Option<LrSchedule>,
+    /// Epochs of linear warm-up before the schedule.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warmup_epochs: i64,
     /// Number of epochs.
     pub epochs: i64,
     /// Mini-batch size.
@@ -86,6 +92,10 @@ pub struct TrainSpec {
     pub memory_format: MemoryFormat,
     /// Arithmetic of conv and linear layers.
     pub precision: Precision,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// t-SNE settings: analysis only, so changing them never retrains.
@@ -207,6 +217,8 @@ impl RunSpec {
                     weight_decay: 0.0,
                     nesterov: false,
                 },
+                lr_schedule: None,
+                warmup_epochs: 0,
                 epochs: 8,
                 batch_size: 64,
                 seed: 0,

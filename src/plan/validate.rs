@@ -46,6 +46,8 @@ pub fn finish(
         .optimizer
         .ok_or("no optimizer: set [training] optimizer = { type = \"sgd\", lr = 0.01 }")?;
     check_optimizer(&optimizer)?;
+    let warmup_epochs = training.warmup_epochs.unwrap_or(0);
+    let lr_schedule = super::schedule::check(training.lr_schedule.as_ref(), warmup_epochs, epochs)?;
 
     let aug = settings.augment.clone().unwrap_or_default();
     let augment = Augment {
@@ -115,6 +117,8 @@ pub fn finish(
     let train = TrainSpec {
         layers,
         optimizer,
+        lr_schedule,
+        warmup_epochs,
         epochs,
         batch_size,
         seed: seeds[0],
@@ -171,6 +175,28 @@ fn layer(spec: &LayerSpec) -> Result<Layer, String> {
             probability(&format!("layer {id}: p"), p, false)?;
             LayerOp::Dropout { p }
         }
+        LayerSpec::Dropout2d { p, .. } => {
+            probability(&format!("layer {id}: p"), p, false)?;
+            LayerOp::Dropout2d { p }
+        }
+        LayerSpec::Avgpool { kernel, stride, .. } => {
+            at("kernel", kernel)?;
+            let stride = stride.unwrap_or(kernel);
+            at("stride", stride)?;
+            LayerOp::Avgpool { kernel, stride }
+        }
+        LayerSpec::GlobalAvgpool { .. } => LayerOp::GlobalAvgpool,
+        LayerSpec::LeakyRelu { negative_slope, .. } => {
+            if !negative_slope.is_finite() {
+                return Err(format!(
+                    "layer {id}: negative_slope must be a finite number, got {negative_slope}"
+                ));
+            }
+            LayerOp::LeakyRelu { negative_slope }
+        }
+        LayerSpec::Gelu { .. } => LayerOp::Gelu,
+        LayerSpec::Tanh { .. } => LayerOp::Tanh,
+        LayerSpec::Sigmoid { .. } => LayerOp::Sigmoid,
     };
     Ok(Layer { id, op })
 }

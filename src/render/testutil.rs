@@ -189,6 +189,7 @@ pub(super) fn store_run_with(
                 test_accuracy: *test,
                 seconds: 2.0,
                 images_per_second: 100.0,
+                lr: None,
             })
             .collect(),
         confusion: vec![vec![1, 0], vec![0, 1]],
@@ -304,6 +305,7 @@ pub(super) fn store_figures(project: &Project) {
                     true,
                 ),
                 loss: f("base-loss", "figures/base/loss", FigureKind::Loss, false),
+                learning_rate: None,
                 confusion: f(
                     "base-confusion",
                     "figures/base/confusion",

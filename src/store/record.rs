@@ -33,6 +33,9 @@ pub struct EpochMetrics {
     pub seconds: f64,
     /// Training images per second (training phase only).
     pub images_per_second: f64,
+    /// The learning rate the epoch trained at (absent in runs stored by 0.2.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr: Option<f64>,
 }
 
 /// `metrics.json`.
@@ -50,18 +53,19 @@ impl Metrics {
     /// The metrics as CSV, one row per epoch.
     pub fn to_csv(&self) -> String {
         let mut s = String::from(
-            "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_second\n",
+            "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_second,lr\n",
         );
         for e in &self.epochs {
             s.push_str(&format!(
-                "{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{}\n",
                 e.epoch,
                 e.train_loss,
                 e.train_accuracy,
                 e.test_loss,
                 e.test_accuracy,
                 e.seconds,
-                e.images_per_second
+                e.images_per_second,
+                e.lr.map_or(String::new(), |lr| lr.to_string())
             ));
         }
         s

@@ -8,6 +8,7 @@ pub mod augment;
 pub mod device;
 pub mod host;
 pub mod model;
+pub mod optimizer;
 pub mod pytorch;
 pub mod snapshot;
 pub mod weights;
@@ -15,15 +16,15 @@ pub mod weights;
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use tch::nn::{self, OptimizerConfig};
+use anyhow::Result;
+use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
 
 use crate::data::{Dataset, IMAGE_SIZE};
 use crate::fsx;
 use crate::plan::RunSpec;
+use crate::plan::schedule;
 use crate::plan::shape::Shape;
-use crate::plan::spec::OptimizerSpec;
 use crate::store::npy::{self, MatrixF32};
 use crate::store::record::SnapshotInfo;
 use crate::store::{EpochMetrics, Metrics, RunFiles, RunStatus};
@@ -120,7 +121,7 @@ pub fn train(
         t.memory_format,
         t.precision,
     );
-    let mut opt = optimizer(&t.optimizer, &vs)?;
+    let mut opt = optimizer::build(&t.optimizer, &vs)?;
     let norm = Normalizer::new(&t.normalize, device);
     let mut log = String::new();
     let mut files = Vec::new();
@@ -166,6 +167,13 @@ pub fn train(
     let mut confusion = Vec::new();
     for epoch in 1..=t.epochs {
         let start = Instant::now();
+        let lr = schedule::learning_rate(
+            t.optimizer.lr(),
+            t.lr_schedule.as_ref(),
+            t.warmup_epochs,
+            epoch,
+        );
+        opt.set_lr(lr);
         let perm = Tensor::randperm(n, (Kind::Int64, device));
         let loss_sum = Tensor::zeros([], (Kind::Float, device));
         let correct = Tensor::zeros([], (Kind::Int64, device));
@@ -216,6 +224,7 @@ pub fn train(
             test_accuracy: eval.accuracy,
             seconds: start.elapsed().as_secs_f64(),
             images_per_second: n as f64 / train_seconds,
+            lr: Some(lr),
         };
         let _ = writeln!(
             log,
@@ -253,52 +262,6 @@ pub fn train(
         snapshots,
         files,
     })
-}
-
-fn optimizer(o: &OptimizerSpec, vs: &nn::VarStore) -> Result<nn::Optimizer> {
-    let opt = match *o {
-        OptimizerSpec::Sgd {
-            lr,
-            momentum,
-            weight_decay,
-            nesterov,
-        } => nn::Sgd {
-            momentum,
-            dampening: 0.0,
-            wd: weight_decay,
-            nesterov,
-        }
-        .build(vs, lr),
-        OptimizerSpec::Adam {
-            lr,
-            beta1,
-            beta2,
-            eps,
-            weight_decay,
-        } => nn::Adam {
-            beta1,
-            beta2,
-            wd: weight_decay,
-            eps,
-            amsgrad: false,
-        }
-        .build(vs, lr),
-        OptimizerSpec::Rmsprop {
-            lr,
-            alpha,
-            eps,
-            momentum,
-            weight_decay,
-        } => nn::RmsProp {
-            alpha,
-            eps,
-            wd: weight_decay,
-            momentum,
-            centered: false,
-        }
-        .build(vs, lr),
-    };
-    opt.context("cannot create the optimizer")
 }
 
 struct Evaluation {

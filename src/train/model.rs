@@ -32,6 +32,16 @@ enum Block {
     Flatten,
     Linear(nn::Linear),
     Dropout(f64),
+    AvgPool {
+        kernel: i64,
+        stride: i64,
+    },
+    GlobalAvgPool,
+    LeakyRelu(f64),
+    Gelu,
+    Tanh,
+    Sigmoid,
+    Dropout2d(f64),
 }
 
 /// PyTorch's default initialisation of conv and linear layers: weights and biases
@@ -123,6 +133,16 @@ impl Net {
                     Block::Linear(nn::linear(p, n, *out, cfg))
                 }
                 (LayerOp::Dropout { p }, _) => Block::Dropout(*p),
+                (LayerOp::Avgpool { kernel, stride }, _) => Block::AvgPool {
+                    kernel: *kernel,
+                    stride: *stride,
+                },
+                (LayerOp::GlobalAvgpool, _) => Block::GlobalAvgPool,
+                (LayerOp::LeakyRelu { negative_slope }, _) => Block::LeakyRelu(*negative_slope),
+                (LayerOp::Gelu, _) => Block::Gelu,
+                (LayerOp::Tanh, _) => Block::Tanh,
+                (LayerOp::Sigmoid, _) => Block::Sigmoid,
+                (LayerOp::Dropout2d { p }, _) => Block::Dropout2d(*p),
                 (op, shape) => unreachable!("shape inference accepted {op} on {shape}"),
             };
             blocks.push(block);
@@ -180,6 +200,25 @@ impl Net {
                     x.linear(&cast(&l.ws), l.bs.as_ref().map(cast))
                 }),
                 Block::Dropout(p) => x.dropout(*p, train),
+                // PyTorch's AvgPool2d defaults: no padding, floor, padding counted.
+                Block::AvgPool { kernel, stride } => x.avg_pool2d(
+                    [*kernel, *kernel],
+                    [*stride, *stride],
+                    [0, 0],
+                    false,
+                    true,
+                    None,
+                ),
+                Block::GlobalAvgPool => x.adaptive_avg_pool2d([1, 1]),
+                // aten's leaky_relu takes no slope through tch; `x > 0 ? x : slope·x` is
+                // its definition, and its gradient (1, else slope, at 0 too) is
+                // where's.
+                Block::LeakyRelu(slope) => x.where_self(&x.gt(0.0), &(&x * *slope)),
+                Block::Gelu => x.gelu("none"),
+                Block::Tanh => x.tanh(),
+                Block::Sigmoid => x.sigmoid(),
+                // What nn.Dropout2d calls: whole channels dropped, the rest rescaled.
+                Block::Dropout2d(p) => x.feature_dropout(*p, train),
             };
         }
         (x, latent.expect("validated models have a flatten layer"))

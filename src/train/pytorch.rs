@@ -103,6 +103,17 @@ pub fn model_py(spec: &RunSpec, input: Shape, classes: &[String]) -> String {
             (LayerOp::Flatten, _) => "nn.Flatten()".to_owned(),
             (LayerOp::Linear { out }, Shape::Flat(n)) => format!("nn.Linear({n}, {out})"),
             (LayerOp::Dropout { p }, _) => format!("nn.Dropout(p={p:?})"),
+            (LayerOp::Avgpool { kernel, stride }, _) => {
+                format!("nn.AvgPool2d(kernel_size={kernel}, stride={stride})")
+            }
+            (LayerOp::GlobalAvgpool, _) => "nn.AdaptiveAvgPool2d(1)".to_owned(),
+            (LayerOp::LeakyRelu { negative_slope }, _) => {
+                format!("nn.LeakyReLU(negative_slope={negative_slope:?})")
+            }
+            (LayerOp::Gelu, _) => "nn.GELU()".to_owned(),
+            (LayerOp::Tanh, _) => "nn.Tanh()".to_owned(),
+            (LayerOp::Sigmoid, _) => "nn.Sigmoid()".to_owned(),
+            (LayerOp::Dropout2d { p }, _) => format!("nn.Dropout2d(p={p:?})"),
             (op, shape) => unreachable!("shape inference accepted {op} on {shape}"),
         };
         // An id that is not a Python name (`conv-a`, `class`) is still a module name,

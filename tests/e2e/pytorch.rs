@@ -59,6 +59,48 @@ title = "bf16, channels-last"
 training = { precision = "bf16", memory_format = "channels_last" }
 "#;
 
+/// Every other layer kind, and every training knob a schedule or a penalty turns: a
+/// leaky ReLU with its own slope, strided average pooling, channel dropout, GELU, a global
+/// average pool, tanh and sigmoid; SGD with Nesterov momentum and weight decay, one epoch
+/// of warm-up and a cosine schedule. PyTorch's modules must give the recorded
+/// predictions, and its `lr_scheduler` the recorded learning rates.
+const KNOBS_TOML: &str = r#"
+title = "Knobs"
+layers = [
+    { type = "conv", out = 6, kernel = 3, padding = 1 },
+    { type = "leaky_relu", negative_slope = 0.2 },
+    { type = "avgpool", kernel = 3, stride = 2 },
+    { type = "dropout2d", p = 0.2 },
+    { type = "conv", out = 8, kernel = 3, padding = 1 },
+    { type = "gelu" },
+    { type = "global_avgpool" },
+    { type = "flatten" },
+    { type = "linear", out = 12 },
+    { type = "tanh" },
+    { type = "linear", out = 12 },
+    { type = "sigmoid" },
+    { type = "linear", out = 10 },
+]
+
+[training]
+batch_size = 16
+seed = 5
+optimizer = { type = "sgd", lr = 0.05, momentum = 0.9, nesterov = true, weight_decay = 0.001 }
+warmup_epochs = 1
+lr_schedule = { type = "cosine", eta_min = 0.001 }
+
+[variants.cosine]
+title = "cosine"
+
+[variants.multistep]
+title = "multistep, Adam"
+training = { optimizer = { type = "adam", lr = 0.01, weight_decay = 0.01 }, warmup_epochs = 0, lr_schedule = { type = "multistep", milestones = [1, 2], gamma = 0.5 } }
+
+[variants.step]
+title = "step, RMSprop"
+training = { optimizer = { type = "rmsprop", lr = 0.01, momentum = 0.5, weight_decay = 0.01 }, warmup_epochs = 2, lr_schedule = { type = "step", step_size = 1, gamma = 0.3 } }
+"#;
+
 /// The Python with torch, or why there is none.
 fn torch_python() -> Result<String, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/torch-python");
@@ -88,7 +130,22 @@ fn every_run_loads_in_pytorch_and_predicts_what_report_recorded() {
     };
     let p = TinyProject::new();
     p.write("experiments/deep.toml", DEEP_TOML);
+    p.write("experiments/knobs.toml", KNOBS_TOML);
     p.ok(&["build", "--device", "cpu"]);
+    // A rate that changes is drawn; a constant one is not.
+    assert!(
+        p.path("out/site/figures/knobs/cosine/learning-rate.svg")
+            .is_file()
+    );
+    assert!(!p.path("out/site/figures/base/learning-rate.svg").exists());
+    let csv =
+        fs::read_to_string(p.path("out/runs/test/knobs/multistep/seed-5/metrics.csv")).unwrap();
+    let rates: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(rates, ["0.01", "0.005", "0.0025"], "{csv}");
 
     // run.json digests model.py like every other file of the run.
     let record: serde_json::Value = serde_json::from_slice(
@@ -162,6 +219,22 @@ fn every_run_loads_in_pytorch_and_predicts_what_report_recorded() {
             .find(|s| s["op"]["type"] == "flatten")
             .unwrap();
         assert_eq!(torch["latent_dim"], flatten["output"], "{run}: latent size");
+        let rates = |side: &serde_json::Value| -> Vec<f64> {
+            side["lrs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect()
+        };
+        let (theirs, ours) = (rates(torch), rates(report));
+        assert_eq!(theirs.len(), ours.len(), "{run}: epochs");
+        for (a, b) in theirs.iter().zip(&ours) {
+            assert!(
+                (a - b).abs() <= 1e-12 * a.abs(),
+                "{run}: learning rates: PyTorch {theirs:?}, report {ours:?}"
+            );
+        }
         let _ = writeln!(
             std::io::stderr(),
             "{run}: accuracy {} in both, confusion matrices equal, test loss {a} against {b}",
@@ -177,6 +250,9 @@ fn every_run_loads_in_pytorch_and_predicts_what_report_recorded() {
             "child/sgd",
             "deep/bf16",
             "deep/fp32",
+            "knobs/cosine",
+            "knobs/multistep",
+            "knobs/step",
             "other/main"
         ],
         "every run is checked"

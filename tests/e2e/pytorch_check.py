@@ -63,6 +63,39 @@ def evaluate(folder, name, labels, images):
     }
 
 
+def learning_rates(train):
+    """The learning rate of each epoch as torch.optim.lr_scheduler gives it for the run's
+    optimizer rate, schedule and warm-up (spec.json's train), read before each epoch's
+    scheduler.step()."""
+    lr = train["optimizer"]["lr"]
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    schedule = train.get("lr_schedule")
+    warmup = train.get("warmup_epochs", 0)
+    sched = lambda: torch.optim.lr_scheduler.ConstantLR(opt, factor=1.0, total_iters=0)
+    if schedule and schedule["type"] == "step":
+        sched = lambda: torch.optim.lr_scheduler.StepLR(
+            opt, step_size=schedule["step_size"], gamma=schedule["gamma"])
+    elif schedule and schedule["type"] == "multistep":
+        sched = lambda: torch.optim.lr_scheduler.MultiStepLR(
+            opt, milestones=schedule["milestones"], gamma=schedule["gamma"])
+    elif schedule and schedule["type"] == "cosine":
+        sched = lambda: torch.optim.lr_scheduler.CosineAnnealingLR(
+            opt, T_max=schedule["t_max"], eta_min=schedule["eta_min"])
+    if warmup > 0:
+        first = torch.optim.lr_scheduler.LinearLR(
+            opt, start_factor=1 / warmup, end_factor=1.0, total_iters=warmup - 1)
+        scheduler = torch.optim.lr_scheduler.SequentialLR(
+            opt, [first, sched()], milestones=[warmup])
+    else:
+        scheduler = sched()
+    rates = []
+    for _ in range(train["epochs"]):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        scheduler.step()
+    return rates
+
+
 def main():
     runs, test_batch = sys.argv[1], sys.argv[2]
     labels, images = test_set(test_batch)
@@ -95,7 +128,10 @@ def main():
                     "accuracy": last["test_accuracy"],
                     "confusion": metrics["confusion"],
                     "loss": last["test_loss"],
+                    "lrs": [e["lr"] for e in metrics["epochs"]],
                 }
+                with open(os.path.join(folder, "spec.json")) as f:
+                    line["pytorch"]["lrs"] = learning_rates(json.load(f)["train"])
             print(json.dumps(line), flush=True)
 
 

@@ -145,10 +145,7 @@ impl Diagram {
             } else {
                 Status::Same
             };
-            let folds = matches!(
-                layer.op,
-                LayerOp::Batchnorm | LayerOp::Relu | LayerOp::Dropout { .. }
-            );
+            let folds = layer.op == LayerOp::Batchnorm || layer.op.is_elementwise();
             match rows.last_mut() {
                 Some(Row::Block {
                     extras,
@@ -168,7 +165,9 @@ impl Diagram {
                     let kind = match layer.op {
                         LayerOp::Conv { .. } => Kind::Conv,
                         LayerOp::Linear { .. } => Kind::Linear,
-                        LayerOp::Maxpool { .. } => Kind::Pool,
+                        LayerOp::Maxpool { .. }
+                        | LayerOp::Avgpool { .. }
+                        | LayerOp::GlobalAvgpool => Kind::Pool,
                         LayerOp::Flatten => Kind::Flatten,
                         _ => Kind::Other,
                     };

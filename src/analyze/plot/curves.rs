@@ -33,6 +33,11 @@ pub fn loss(title: &str, train: &Curve, test: &Curve) -> Result<Drawn> {
     draw(&Curves::loss(title, train.clone(), test.clone()))
 }
 
+/// The learning rate of each epoch, from zero up, for a run whose rate changes.
+pub fn learning_rate(title: &str, rates: &[(i64, f64)]) -> Result<Drawn> {
+    draw(&Curves::learning_rate(title, rates))
+}
+
 /// Several runs' curves in one plot (every model's test accuracy, or one section's
 /// variants), each with its own colour and point shape and a legend beside the plot.
 pub fn overlay(
@@ -170,6 +175,32 @@ impl Curves {
             y_decimals: decimals,
             lines: train_test(train, test),
             callout,
+            legend: LegendAt::Above,
+        }
+    }
+
+    fn learning_rate(title: &str, rates: &[(i64, f64)]) -> Curves {
+        let top = rates.iter().map(|r| r.1).fold(0.0, f64::max);
+        let (step, decimals) = nice_step(top * 1.05, 6);
+        let hi = if top > 0.0 {
+            (top * 1.05 / step).ceil() * step
+        } else {
+            1.0
+        };
+        Curves {
+            title: title.to_owned(),
+            subtitle: None,
+            y_label: "Learning rate".to_owned(),
+            y_range: (0.0, hi),
+            y_decimals: decimals,
+            lines: vec![Line {
+                label: "learning rate".to_owned(),
+                color: TAB10[2],
+                marker: Marker::nth(2),
+                points: rates.to_vec(),
+                sd: None,
+            }],
+            callout: None,
             legend: LegendAt::Above,
         }
     }

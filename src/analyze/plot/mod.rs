@@ -21,5 +21,5 @@ mod testutil;
 pub use architecture::architecture;
 pub use canvas::Drawn;
 pub use confusion::confusion;
-pub use curves::{accuracy, loss, overlay};
+pub use curves::{accuracy, learning_rate, loss, overlay};
 pub use scatter::{tsne_panel, tsne_scatter};

@@ -161,6 +161,7 @@ pub(super) fn metrics(test_accuracy: &[f64]) -> Metrics {
             test_accuracy: acc,
             seconds: 10.0,
             images_per_second: 500.0,
+            lr: None,
         })
         .collect();
     let confusion = (0..10)

@@ -532,7 +532,7 @@ mod tests {
             for r in &s.runs {
                 let f = &r.figures;
                 all.extend(
-                    [&f.accuracy, &f.loss, &f.confusion]
+                    [&f.accuracy, &f.loss, &f.learning_rate, &f.confusion]
                         .into_iter()
                         .flatten()
                         .map(|f| f.anchor.clone()),

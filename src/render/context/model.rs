@@ -383,6 +383,8 @@ pub struct RunFigureSet {
     pub accuracy: Option<NumberedFigure>,
     /// Loss curves.
     pub loss: Option<NumberedFigure>,
+    /// The learning rate per epoch, when it changes.
+    pub learning_rate: Option<NumberedFigure>,
     /// Confusion matrix.
     pub confusion: Option<NumberedFigure>,
 }

@@ -194,7 +194,7 @@ impl<'a> Runs<'a> {
     }
 
     /// One model section, its figures numbered in the order the page shows them:
-    /// the drawing, each run's accuracy, loss and confusion, then the variants overlay.
+    /// the drawing, each run's accuracy, loss, learning rate and confusion, then the variants overlay.
     /// `best` is the highest final test accuracy of all runs.
     pub(super) fn section(
         &self,
@@ -287,6 +287,7 @@ impl<'a> Runs<'a> {
         let figs = RunFigureSet {
             accuracy: add(rf.map(|r| &r.accuracy)),
             loss: add(rf.map(|r| &r.loss)),
+            learning_rate: add(rf.and_then(|r| r.learning_rate.as_ref())),
             confusion: add(rf.map(|r| &r.confusion)),
         };
         let compared = self.compared(spec);
