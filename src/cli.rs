@@ -25,6 +25,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Start a project: experiments, prose, a .gitignore and the CIFAR-10 sample.
+    Init(InitArgs),
     /// Train what changed and build the report.
     Build(BuildArgs),
     /// Internal: trains one run for `build --jobs`; the parent holds the store lock.
@@ -105,6 +107,13 @@ pub struct BuildArgs {
     /// build, or the reverse) instead of retraining them.
     #[arg(long)]
     pub reuse_any_device: bool,
+}
+
+/// `report init`.
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// The new project's folder (default: --root, the current folder); created if needed.
+    pub dir: Option<PathBuf>,
 }
 
 /// `report check`.

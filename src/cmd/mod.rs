@@ -5,6 +5,7 @@ pub mod build;
 pub mod check;
 pub mod data_fetch;
 pub mod figures;
+pub mod init;
 pub mod list;
 pub mod render;
 pub mod serve;
@@ -18,8 +19,13 @@ use crate::project::Project;
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     configure_threads();
+    // The one command that needs no project: it makes one.
+    if let Command::Init(args) = &cli.command {
+        return init::run(args.dir.as_deref().unwrap_or(&cli.root));
+    }
     let project = Project::open(&cli.root)?;
     match cli.command {
+        Command::Init(_) => unreachable!("handled above"),
         Command::Build(args) => build::run(&project, args),
         Command::TrainRun(args) => train_run::run(&project, args),
         Command::Check(args) => check::run(&project, args),

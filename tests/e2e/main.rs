@@ -13,6 +13,7 @@ mod faults;
 mod fetch;
 mod figures;
 mod hostile;
+mod init;
 mod markdown;
 mod pdf;
 mod pytorch;
