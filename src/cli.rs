@@ -154,6 +154,16 @@ pub struct ServeArgs {
     /// Port on 127.0.0.1 (0: any free port; the URL is printed).
     #[arg(long, default_value_t = 8000)]
     pub port: u16,
+    /// Build first, then rebuild on every change to experiments/ or templates/; open
+    /// pages reload themselves, or show the error of a rebuild that failed.
+    #[arg(long)]
+    pub watch: bool,
+    /// The profile --watch builds.
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    /// The device --watch trains on: auto, cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    pub device: DeviceChoice,
 }
 
 /// The `report data` subcommands.

@@ -5,17 +5,82 @@
 //! with a `..` segment (plain or percent-encoded), a backslash or a NUL is refused, and
 //! every file is canonicalized (symlinks resolved) and must still lie inside the
 //! canonical site folder. Only the file types the site uses are served.
+//!
+//! Under `--watch` it also tells open pages when the report was rebuilt: every HTML page
+//! it serves gets a few lines of script (never written into the site itself) that listen
+//! on `/__report/events`, a server-sent event stream, and reload the page after a
+//! rebuild or show the rebuild's error above the last good report.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
+/// Where open pages learn of rebuilds.
+const EVENTS: &str = "/__report/events";
+
+/// The script a watching server adds to each page it serves, before `</body>`.
+const LIVE_SCRIPT: &str = r#"<script>/* report serve --watch: not part of the published site */
+(() => {
+  const events = new EventSource("/__report/events");
+  events.addEventListener("rebuilt", () => location.reload());
+  events.addEventListener("failed", (e) => {
+    let banner = document.getElementById("report-watch-error");
+    if (!banner) {
+      banner = document.createElement("pre");
+      banner.id = "report-watch-error";
+      banner.style.cssText = "position:fixed;top:0;left:0;right:0;z-index:9999;margin:0;" +
+        "padding:.6em 1em;background:#b00020;color:#fff;font:14px/1.4 monospace;white-space:pre-wrap";
+      document.body.prepend(banner);
+    }
+    banner.textContent = "report build failed; showing the last good report\n" + e.data;
+  });
+})();
+</script>
+"#;
+
+/// What a watching server tells open pages: a count of rebuilds, moved on by every
+/// rebuild, good or bad, and the last one's error, if it failed.
+#[derive(Debug, Default)]
+pub struct Live {
+    state: Mutex<(u64, Option<String>)>,
+    changed: Condvar,
+}
+
+impl Live {
+    /// The report was rebuilt: pages reload.
+    pub fn rebuilt(&self) {
+        self.set(None);
+    }
+
+    /// A rebuild failed with `message`: pages show it over what they show.
+    pub fn failed(&self, message: String) {
+        self.set(Some(message));
+    }
+
+    fn set(&self, error: Option<String>) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        *state = (state.0 + 1, error);
+        self.changed.notify_all();
+    }
+
+    /// The state once it differs from rebuild `seen`, or after `timeout` as it is.
+    fn after(&self, seen: u64, timeout: Duration) -> (u64, Option<String>) {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (state, _) = self
+            .changed
+            .wait_timeout_while(state, timeout, |s| s.0 == seen)
+            .unwrap_or_else(|e| e.into_inner());
+        state.clone()
+    }
+}
+
 /// Serves `site` on 127.0.0.1:`port` (0: any free port) until Ctrl-C. Prints the URL
-/// first, on its own line.
-pub fn serve(site: &Path, port: u16) -> Result<()> {
+/// first, on its own line. With `live`, pages follow its rebuilds.
+pub fn serve(site: &Path, port: u16, live: Option<Arc<Live>>) -> Result<()> {
     if !site.join("index.html").is_file() {
         bail!(
             "{}: no index.html: run `report render` (or `report build`) first",
@@ -41,8 +106,9 @@ pub fn serve(site: &Path, port: u16) -> Result<()> {
         match listener.accept() {
             Ok((stream, _)) => {
                 let root = root.clone();
+                let live = live.clone();
                 std::thread::spawn(move || {
-                    let _ = handle(stream, &root);
+                    let _ = handle(stream, &root, live.as_deref());
                 });
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -80,7 +146,7 @@ impl Response {
     }
 }
 
-fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
+fn handle(stream: TcpStream, root: &Path, live: Option<&Live>) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?.take(16 * 1024));
@@ -95,10 +161,16 @@ fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
     }
     let mut parts = request_line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let response = match method {
+    if let (Some(live), "GET", EVENTS) = (live, method, target) {
+        return stream_events(stream, live);
+    }
+    let mut response = match method {
         "GET" | "HEAD" => respond(root, target),
         _ => Response::error(405),
     };
+    if live.is_some() && response.content_type.starts_with("text/html") {
+        response.body = with_live_script(&response.body);
+    }
     let reason = match response.status {
         200 => "OK",
         400 => "Bad Request",
@@ -119,6 +191,56 @@ fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
         out.write_all(&response.body)?;
     }
     out.flush()
+}
+
+/// A server-sent event stream: `failed` with the error at once if the last rebuild
+/// failed, then `rebuilt` or `failed` after each rebuild, and a comment every 15 s so
+/// that a closed page is noticed (the write fails) and its thread ends.
+fn stream_events(mut out: TcpStream, live: &Live) -> std::io::Result<()> {
+    write!(
+        out,
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
+    )?;
+    let (mut seen, error) = live.after(u64::MAX, Duration::ZERO);
+    if let Some(message) = error {
+        out.write_all(event("failed", &message).as_bytes())?;
+    }
+    out.flush()?;
+    loop {
+        let (now, error) = live.after(seen, Duration::from_secs(15));
+        let text = if now == seen {
+            ": still here\n\n".to_owned()
+        } else {
+            seen = now;
+            match error {
+                Some(message) => event("failed", &message),
+                None => event("rebuilt", &now.to_string()),
+            }
+        };
+        out.write_all(text.as_bytes())?;
+        out.flush()?;
+    }
+}
+
+/// One server-sent event; each line of `data` its own `data:` field.
+fn event(name: &str, data: &str) -> String {
+    let mut s = format!("event: {name}\n");
+    for line in data.lines() {
+        s.push_str(&format!("data: {line}\n"));
+    }
+    s.push('\n');
+    s
+}
+
+/// `html` with [`LIVE_SCRIPT`] before its last `</body>` (at the end if it has none).
+fn with_live_script(html: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(html);
+    let at = text.rfind("</body>").unwrap_or(text.len());
+    let mut out = String::with_capacity(text.len() + LIVE_SCRIPT.len());
+    out.push_str(&text[..at]);
+    out.push_str(LIVE_SCRIPT);
+    out.push_str(&text[at..]);
+    out.into_bytes()
 }
 
 /// The response to a request for `target` (the request line's path) from the site at
@@ -251,6 +373,24 @@ mod tests {
         }
         assert_eq!(respond(&root, "http://x/index.html").status, 400);
         assert_eq!(respond(&root, "/%zz").status, 403);
+    }
+
+    #[test]
+    fn live_pages_get_the_script_and_events_name_their_lines() {
+        let page = with_live_script(b"<html><body><p>x</p></body></html>");
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.ends_with("</script>\n</body></html>"), "{page}");
+        assert!(page.contains("/__report/events"));
+        assert_eq!(
+            event("failed", "a.toml:1:2: bad\nmore"),
+            "event: failed\ndata: a.toml:1:2: bad\ndata: more\n\n"
+        );
+        let live = Live::default();
+        assert_eq!(live.after(0, Duration::ZERO), (0, None));
+        live.failed("oops".into());
+        assert_eq!(live.after(0, Duration::ZERO), (1, Some("oops".into())));
+        live.rebuilt();
+        assert_eq!(live.after(1, Duration::from_secs(5)), (2, None));
     }
 
     #[cfg(unix)]

@@ -34,7 +34,7 @@ pub struct EpochMetrics {
     /// Training images per second (training phase only).
     pub images_per_second: f64,
     /// The learning rate the epoch trained at (absent in runs stored by 0.2.0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub lr: Option<f64>,
 }
 

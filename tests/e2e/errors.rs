@@ -81,8 +81,8 @@ fn zero_and_negative_sizes() {
 fn unknown_layer_and_optimizer() {
     rejects(
         "experiments/base.toml",
-        &BASE_TOML.replace("type = \"relu\"", "type = \"gelu\""),
-        "gelu",
+        &BASE_TOML.replace("type = \"relu\"", "type = \"swish\""),
+        "swish",
     );
     rejects(
         "experiments/base.toml",

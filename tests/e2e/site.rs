@@ -244,3 +244,69 @@ fn the_checker_finds_what_is_broken() {
         "{hidden:?}"
     );
 }
+
+#[test]
+fn serve_watch_rebuilds_and_the_open_page_follows() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    if !can_run() {
+        return;
+    }
+    let p = TinyProject::new();
+    p.write(
+        "experiments/report.toml",
+        &format!("{}\n[prose]\nnotes = \"notes.md\"\n", fixture::REPORT_TOML),
+    );
+    p.write("experiments/notes.md", "My first words.\n");
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_report"))
+        .arg("--root")
+        .arg(p.root())
+        .args(["serve", "--watch", "--port", "0", "--device", "cpu"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // It builds first (the runs train), then prints the URL.
+    let mut lines = BufReader::new(serve.stdout.take().unwrap()).lines();
+    let url = loop {
+        let Some(Ok(line)) = lines.next() else {
+            let _ = serve.kill();
+            let out = serve.wait_with_output().unwrap();
+            panic!("serve ended: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        if let Some(at) = line.find("http://") {
+            break line[at..].split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let stdout = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let out = Command::new("node")
+        .arg(browser_dir().join("watch.mjs"))
+        .arg(&url)
+        .arg(p.root())
+        .current_dir(browser_dir())
+        .output()
+        .unwrap();
+    let _ = Command::new("kill")
+        .args(["-INT", &serve.id().to_string()])
+        .status();
+    let status = serve.wait().unwrap();
+    let printed = stdout.join().unwrap().join("\n");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{report}\n{}\nserve printed:\n{printed}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_str(report.trim()).unwrap();
+    assert_eq!(json["steps"].as_array().unwrap().len(), 3, "{json}");
+    // The page moved on by itself: the script reloaded it after the rebuild.
+    assert!(json["steps"][0]["reloads"].as_i64().unwrap() >= 1, "{json}");
+    // Every rebuild is said on the terminal; the edit of the prose retrained nothing.
+    assert_eq!(printed.matches("rebuilt: ").count(), 2, "{printed}");
+    assert!(!printed.contains(" trained "), "{printed}");
+    assert!(status.code() == Some(0), "serve exited with {status}");
+    // The published site has no trace of the script.
+    let html = std::fs::read_to_string(p.path("out/site/index.html")).unwrap();
+    assert!(!html.contains("__report/events"));
+}
