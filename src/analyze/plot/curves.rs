@@ -119,6 +119,18 @@ const RIGHT: f64 = 24.0;
 /// The widest a legend entry may be; longer run names are shortened with "…".
 const LEGEND_MAX: f64 = 280.0;
 
+/// The top of a y-axis that starts at zero and must show `top` with a little room, on a
+/// round tick, and the decimals its tick labels need.
+fn from_zero(top: f64) -> (f64, usize) {
+    let (step, decimals) = nice_step(top * 1.05, 6);
+    let hi = if top > 0.0 {
+        (top * 1.05 / step).ceil() * step
+    } else {
+        1.0
+    };
+    (hi, decimals)
+}
+
 impl Curves {
     fn accuracy(title: &str, train: Curve, test: Curve, y_range: (f64, f64)) -> Curves {
         let mean = if test.sd.is_some() { "mean " } else { "" };
@@ -161,12 +173,7 @@ impl Curves {
             })
             .filter(|v| v.is_finite())
             .fold(0.0, f64::max);
-        let (step, decimals) = nice_step(top * 1.05, 6);
-        let hi = if top > 0.0 {
-            (top * 1.05 / step).ceil() * step
-        } else {
-            1.0
-        };
+        let (hi, decimals) = from_zero(top);
         Curves {
             title: title.to_owned(),
             subtitle,
@@ -181,12 +188,7 @@ impl Curves {
 
     fn learning_rate(title: &str, rates: &[(i64, f64)]) -> Curves {
         let top = rates.iter().map(|r| r.1).fold(0.0, f64::max);
-        let (step, decimals) = nice_step(top * 1.05, 6);
-        let hi = if top > 0.0 {
-            (top * 1.05 / step).ceil() * step
-        } else {
-            1.0
-        };
+        let (hi, decimals) = from_zero(top);
         Curves {
             title: title.to_owned(),
             subtitle: None,
