@@ -58,6 +58,31 @@ impl Split {
         self.labels.is_empty()
     }
 
+    /// Per-channel mean and population standard deviation of the pixels as values in
+    /// [0, 1] (numpy's `x.mean(axis=(0, 2, 3))` and `x.std(axis=(0, 2, 3))` of the
+    /// N×3×H×W images / 255): what `normalize = "auto"` normalises with. Summed in
+    /// integers, so the same bytes always give the same floats.
+    pub fn channel_stats(&self) -> ([f64; 3], [f64; 3]) {
+        let plane = IMAGE_SIZE * IMAGE_SIZE;
+        let (mut sum, mut squares) = ([0u64; 3], [0u64; 3]);
+        for image in self.images.chunks_exact(IMAGE_BYTES) {
+            for (c, channel) in image.chunks_exact(plane).enumerate() {
+                for &v in channel {
+                    sum[c] += v as u64;
+                    squares[c] += (v as u64) * (v as u64);
+                }
+            }
+        }
+        let n = (self.len() * plane).max(1) as f64;
+        let mean = sum.map(|s| s as f64 / n / 255.0);
+        let mut std = [0.0; 3];
+        for c in 0..3 {
+            let m = sum[c] as f64 / n;
+            std[c] = (squares[c] as f64 / n - m * m).max(0.0).sqrt() / 255.0;
+        }
+        (mean, std)
+    }
+
     /// The `i`-th image's CHW bytes.
     pub fn image(&self, i: usize) -> &[u8] {
         &self.images[i * IMAGE_BYTES..(i + 1) * IMAGE_BYTES]
@@ -259,5 +284,26 @@ mod tests {
         let before = fingerprint(dir.path()).unwrap();
         std::fs::write(dir.path().join("train/cat/extra.png"), png(&data.test[0].1)).unwrap();
         assert_ne!(before, fingerprint(dir.path()).unwrap());
+    }
+
+    #[test]
+    fn channel_stats_are_numpys_mean_and_population_std() {
+        // Two images: channel 0 all 0 and all 255, channel 1 all 51, channel 2 half 0
+        // half 255 in both. numpy: mean (0.5, 0.2, 0.5), std (0.5, 0, 0.5).
+        let plane = IMAGE_SIZE * IMAGE_SIZE;
+        let mut images = Vec::new();
+        for first in [0u8, 255] {
+            images.extend(std::iter::repeat_n(first, plane));
+            images.extend(std::iter::repeat_n(51u8, plane));
+            images.extend((0..plane).map(|i| if i % 2 == 0 { 0u8 } else { 255 }));
+        }
+        let split = Split {
+            images,
+            labels: vec![0, 1],
+        };
+        let (mean, std) = split.channel_stats();
+        for (got, want) in mean.iter().chain(&std).zip([0.5, 0.2, 0.5, 0.5, 0.0, 0.5]) {
+            assert!((got - want).abs() < 1e-12, "{mean:?} {std:?}");
+        }
     }
 }

@@ -28,7 +28,7 @@ pub struct ExperimentFile {
     /// Data augmentation of training batches.
     pub augment: Option<AugmentPatch>,
     /// Per-channel input normalisation.
-    pub normalize: Option<Normalize>,
+    pub normalize: Option<NormalizeSetting>,
     /// Latent snapshots and their t-SNE.
     pub tsne: Option<TsnePatch>,
     /// What the author expects this section's change to do: checked against the runs,
@@ -63,7 +63,7 @@ pub struct SettingsPatch {
     /// Data augmentation.
     pub augment: Option<AugmentPatch>,
     /// Input normalisation.
-    pub normalize: Option<Normalize>,
+    pub normalize: Option<NormalizeSetting>,
     /// Snapshots and t-SNE.
     pub tsne: Option<TsnePatch>,
 }
@@ -79,7 +79,7 @@ pub struct VariantPatch {
     /// Data augmentation.
     pub augment: Option<AugmentPatch>,
     /// Input normalisation.
-    pub normalize: Option<Normalize>,
+    pub normalize: Option<NormalizeSetting>,
     /// Snapshots and t-SNE.
     pub tsne: Option<TsnePatch>,
     /// What the author expects of this variant (not inherited, as the section's).
@@ -303,6 +303,43 @@ pub struct Normalize {
     pub std: [f64; 3],
 }
 
+/// How inputs are normalised: a `[normalize]` table of values, or `normalize = "auto"`
+/// for the training images' own per-channel mean and standard deviation (computed when
+/// the data is loaded; the data's fingerprint is in every run key, so the values are
+/// fixed by the key too). Written back as it was read, so runs keyed with values keep
+/// their keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged, try_from = "toml::Value")]
+pub enum NormalizeSetting {
+    /// `"auto"`.
+    Auto(AutoWord),
+    /// Given values.
+    Values(Normalize),
+}
+
+/// The one word `normalize` may be instead of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoWord {
+    /// `"auto"`.
+    Auto,
+}
+
+impl TryFrom<toml::Value> for NormalizeSetting {
+    type Error = String;
+    fn try_from(v: toml::Value) -> Result<Self, String> {
+        match v {
+            toml::Value::String(s) if s == "auto" => Ok(NormalizeSetting::Auto(AutoWord::Auto)),
+            toml::Value::Table(_) => Normalize::deserialize(v)
+                .map(NormalizeSetting::Values)
+                .map_err(|e| e.message().trim().to_owned()),
+            other => Err(format!(
+                "normalize must be \"auto\" or a table with mean and std, got {other}"
+            )),
+        }
+    }
+}
+
 /// `[tsne]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -519,5 +556,45 @@ impl Metric {
             Metric::TrainLoss => "final training loss",
             Metric::TestLoss => "final test loss",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Doc {
+        normalize: NormalizeSetting,
+    }
+
+    #[test]
+    fn normalize_is_auto_or_a_table_of_values() {
+        let doc: Doc = toml::from_str("normalize = \"auto\"").unwrap();
+        assert_eq!(doc.normalize, NormalizeSetting::Auto(AutoWord::Auto));
+        let doc: Doc =
+            toml::from_str("[normalize]\nmean = [0.5, 0.5, 0.5]\nstd = [1, 1, 1]").unwrap();
+        let values = Normalize {
+            mean: [0.5; 3],
+            std: [1.0; 3],
+        };
+        assert_eq!(doc.normalize, NormalizeSetting::Values(values.clone()));
+        // Written back as it was read: values as the table they always were.
+        assert_eq!(
+            serde_json::to_value(NormalizeSetting::Values(values.clone())).unwrap(),
+            serde_json::to_value(&values).unwrap()
+        );
+        assert_eq!(
+            serde_json::to_value(NormalizeSetting::Auto(AutoWord::Auto)).unwrap(),
+            "auto"
+        );
+        let err = toml::from_str::<Doc>("normalize = \"imagenet\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("normalize must be \"auto\""), "{err}");
+        let err = toml::from_str::<Doc>("[normalize]\nmeans = [0, 0, 0]\nstd = [1, 1, 1]")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `means`"), "{err}");
     }
 }

@@ -6,7 +6,7 @@
 //! highlights the same [`LayerChanges`], so the drawing and the text always agree.
 
 use super::layer::{Layer, LayerOp, Notation};
-use super::spec::{LrSchedule, OptimizerSpec, RunSpec};
+use super::spec::{LrSchedule, NormalizeSetting, OptimizerSpec, RunSpec};
 use crate::text::setting;
 
 /// Human lines saying how `new` differs from `old`, layers first (in model order), then
@@ -47,7 +47,12 @@ pub fn diff(old: &RunSpec, new: &RunSpec) -> Vec<String> {
         "normalization:",
         &o.normalize,
         &n.normalize,
-        |x| format!("mean {} std {}", triple(&x.mean), triple(&x.std)),
+        |x| match x {
+            NormalizeSetting::Values(v) => {
+                format!("mean {} std {}", triple(&v.mean), triple(&v.std))
+            }
+            NormalizeSetting::Auto(_) => "auto (the training images' own)".to_owned(),
+        },
     );
     change(
         &mut lines,

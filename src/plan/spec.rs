@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use crate::experiment::file::{
-    Expect, LrSchedule, MemoryFormat, Metric, Normalize, OptimizerSpec, Precision,
+    Expect, LrSchedule, MemoryFormat, Metric, Normalize, NormalizeSetting, OptimizerSpec, Precision,
 };
 
 use super::layer::Layer;
@@ -83,7 +83,7 @@ pub struct TrainSpec {
     /// Augmentation of training batches.
     pub augment: Augment,
     /// Input normalisation.
-    pub normalize: Normalize,
+    pub normalize: NormalizeSetting,
     /// Epochs at which the test set's latent vectors are stored (0 = before training).
     pub snapshot_epochs: Vec<i64>,
     /// PCA components kept in stored snapshots.
@@ -227,10 +227,10 @@ impl RunSpec {
                     hflip: 0.0,
                     vflip: 0.0,
                 },
-                normalize: Normalize {
+                normalize: NormalizeSetting::Values(Normalize {
                     mean: [0.5; 3],
                     std: [0.25; 3],
-                },
+                }),
                 snapshot_epochs: vec![],
                 snapshot_pca: 50,
                 memory_format: MemoryFormat::default(),

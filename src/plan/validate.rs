@@ -1,7 +1,7 @@
 //! Turns merged settings into a [`TrainSpec`], checking every value once, here.
 
 use crate::data::IMAGE_SIZE;
-use crate::experiment::file::{Normalize, OptimizerSpec, SettingsPatch};
+use crate::experiment::file::{Normalize, NormalizeSetting, OptimizerSpec, SettingsPatch};
 use crate::experiment::layer::LayerSpec;
 
 use super::layer::{Layer, LayerOp};
@@ -64,15 +64,19 @@ pub fn finish(
     probability("[augment] hflip", augment.hflip, true)?;
     probability("[augment] vflip", augment.vflip, true)?;
 
-    let normalize = settings.normalize.clone().unwrap_or(Normalize {
-        mean: [0.0; 3],
-        std: [1.0; 3],
-    });
-    if normalize.std.iter().any(|s| !(s.is_finite() && *s > 0.0))
-        || normalize.mean.iter().any(|m| !m.is_finite())
+    let normalize = settings
+        .normalize
+        .clone()
+        .unwrap_or(NormalizeSetting::Values(Normalize {
+            mean: [0.0; 3],
+            std: [1.0; 3],
+        }));
+    if let NormalizeSetting::Values(values) = &normalize
+        && (values.std.iter().any(|s| !(s.is_finite() && *s > 0.0))
+            || values.mean.iter().any(|m| !m.is_finite()))
     {
         return Err(format!(
-            "[normalize] needs finite means and positive stds, got {normalize:?}"
+            "[normalize] needs finite means and positive stds, got {values:?}"
         ));
     }
 

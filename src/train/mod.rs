@@ -25,6 +25,7 @@ use crate::fsx;
 use crate::plan::RunSpec;
 use crate::plan::schedule;
 use crate::plan::shape::Shape;
+use crate::plan::spec::{Normalize, NormalizeSetting};
 use crate::store::npy::{self, MatrixF32};
 use crate::store::record::SnapshotInfo;
 use crate::store::{EpochMetrics, Metrics, RunFiles, RunStatus};
@@ -45,6 +46,8 @@ pub struct DeviceData {
     pub classes: Vec<String>,
     /// The device.
     pub device: Device,
+    /// The training images' per-channel mean and standard deviation.
+    pub train_stats: Normalize,
 }
 
 impl DeviceData {
@@ -67,6 +70,10 @@ impl DeviceData {
             test_y: labels(&ds.test),
             classes: ds.classes.clone(),
             device,
+            train_stats: {
+                let (mean, std) = ds.train.channel_stats();
+                Normalize { mean, std }
+            },
         }
     }
 
@@ -122,7 +129,11 @@ pub fn train(
         t.precision,
     );
     let mut opt = optimizer::build(&t.optimizer, &vs)?;
-    let norm = Normalizer::new(&t.normalize, device);
+    let normalize = match &t.normalize {
+        NormalizeSetting::Values(v) => v.clone(),
+        NormalizeSetting::Auto(_) => data.train_stats.clone(),
+    };
+    let norm = Normalizer::new(&normalize, device);
     let mut log = String::new();
     let mut files = Vec::new();
     let mut snapshots = Vec::new();
@@ -243,7 +254,7 @@ pub fn train(
 
     fsx::write_atomic(&out.weights(), &weights::safetensors(&vs)?)?;
     files.push(out.weights());
-    let model_py = pytorch::model_py(spec, input, &data.classes);
+    let model_py = pytorch::model_py(spec, &normalize, input, &data.classes);
     fsx::write_atomic(&out.model_py(), model_py.as_bytes())?;
     files.push(out.model_py());
     let metrics = Metrics {

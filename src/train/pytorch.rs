@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use crate::plan::RunSpec;
 use crate::plan::layer::LayerOp;
 use crate::plan::shape::Shape;
-use crate::plan::spec::{MemoryFormat, Precision};
+use crate::plan::spec::{MemoryFormat, Normalize, Precision};
 
 /// Python's keywords: an id spelled like one cannot be an attribute (`self.class`).
 const KEYWORDS: &[&str] = &[
@@ -24,7 +24,7 @@ const KEYWORDS: &[&str] = &[
 
 /// The text of `model.py` for `spec`, whose images have shape `input` and whose logits
 /// name `classes` in order.
-pub fn model_py(spec: &RunSpec, input: Shape, classes: &[String]) -> String {
+pub fn model_py(spec: &RunSpec, normalize: &Normalize, input: Shape, classes: &[String]) -> String {
     let t = &spec.train;
     let bf16 = t.precision == Precision::Bf16;
     let mut s = String::new();
@@ -50,8 +50,8 @@ pub fn model_py(spec: &RunSpec, input: Shape, classes: &[String]) -> String {
          # then (x - MEAN) / STD per channel, in R, G, B order (see preprocess).\n",
     );
     let floats = |v: [f64; 3]| tuple_items(&v.map(|x| format!("{x:?}")));
-    let _ = writeln!(s, "MEAN = ({})", floats(t.normalize.mean));
-    let _ = writeln!(s, "STD = ({})", floats(t.normalize.std));
+    let _ = writeln!(s, "MEAN = ({})", floats(normalize.mean));
+    let _ = writeln!(s, "STD = ({})", floats(normalize.std));
     s.push_str(
         "# The memory layout the run computed in. channels_last changes only the strides, not\n\
          # the values; keeping it picks the kernels the run used, so the floats agree too.\n",
@@ -341,6 +341,14 @@ mod tests {
         spec
     }
 
+    /// What `RunSpec::example` normalises with.
+    fn example_normalize() -> Normalize {
+        Normalize {
+            mean: [0.5; 3],
+            std: [0.25; 3],
+        }
+    }
+
     fn classes() -> Vec<String> {
         ["cat", "dög", "ship"].map(String::from).to_vec()
     }
@@ -348,7 +356,12 @@ mod tests {
     #[test]
     fn modules_named_and_ordered_as_the_spec() {
         let spec = spec(Precision::Fp32, MemoryFormat::ChannelsLast);
-        let text = model_py(&spec, Shape::Image([3, 8, 8]), &classes());
+        let text = model_py(
+            &spec,
+            &example_normalize(),
+            Shape::Image([3, 8, 8]),
+            &classes(),
+        );
         for line in [
             "        self.conv1 = nn.Conv2d(3, 4, kernel_size=3, stride=1, padding=1)\n",
             "        self.bn1 = nn.BatchNorm2d(4)\n",
@@ -384,7 +397,12 @@ mod tests {
         assert!(!text.contains("in_bf16"), "fp32 runs compute in fp32");
         assert_eq!(
             text,
-            model_py(&spec, Shape::Image([3, 8, 8]), &classes()),
+            model_py(
+                &spec,
+                &example_normalize(),
+                Shape::Image([3, 8, 8]),
+                &classes()
+            ),
             "the same spec gives the same text"
         );
     }
@@ -392,7 +410,12 @@ mod tests {
     #[test]
     fn bf16_and_contiguous_runs_say_so() {
         let spec = spec(Precision::Bf16, MemoryFormat::Contiguous);
-        let text = model_py(&spec, Shape::Image([3, 8, 8]), &["one".to_owned()]);
+        let text = model_py(
+            &spec,
+            &example_normalize(),
+            Shape::Image([3, 8, 8]),
+            &["one".to_owned()],
+        );
         for line in [
             "MEMORY_FORMAT = torch.contiguous_format\n",
             "def in_bf16(layer, x):\n",

@@ -99,6 +99,7 @@ training = { optimizer = { type = "adam", lr = 0.01, weight_decay = 0.01 }, warm
 [variants.step]
 title = "step, RMSprop"
 training = { optimizer = { type = "rmsprop", lr = 0.01, momentum = 0.5, weight_decay = 0.01 }, warmup_epochs = 2, lr_schedule = { type = "step", step_size = 1, gamma = 0.3 } }
+normalize = "auto"
 "#;
 
 /// The Python with torch, or why there is none.
@@ -132,6 +133,40 @@ fn every_run_loads_in_pytorch_and_predicts_what_report_recorded() {
     p.write("experiments/deep.toml", DEEP_TOML);
     p.write("experiments/knobs.toml", KNOBS_TOML);
     p.ok(&["build", "--device", "cpu"]);
+    // `normalize = "auto"`: the training images' own mean and std, written into model.py.
+    let mut sums = [(0u64, 0u64, 0u64); 3];
+    for b in 1..=5 {
+        let bytes = fs::read(p.path(&format!("data/tiny/data_batch_{b}.bin"))).unwrap();
+        for record in bytes.chunks_exact(3073) {
+            for (c, channel) in record[1..].chunks_exact(1024).enumerate() {
+                for &v in channel {
+                    sums[c].0 += 1;
+                    sums[c].1 += v as u64;
+                    sums[c].2 += (v as u64) * (v as u64);
+                }
+            }
+        }
+    }
+    let text = fs::read_to_string(p.path("out/runs/test/knobs/step/seed-5/model.py")).unwrap();
+    let tuple = |name: &str| -> Vec<f64> {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} = (")))
+            .unwrap();
+        line[name.len() + 4..line.len() - 1]
+            .split(", ")
+            .map(|x| x.parse().unwrap())
+            .collect()
+    };
+    for (c, (n, sum, squares)) in sums.iter().enumerate() {
+        let mean = *sum as f64 / *n as f64;
+        let std = (*squares as f64 / *n as f64 - mean * mean).sqrt() / 255.0;
+        assert!(
+            (tuple("MEAN")[c] - mean / 255.0).abs() < 1e-12,
+            "channel {c}: {text}"
+        );
+        assert!((tuple("STD")[c] - std).abs() < 1e-12, "channel {c}: {text}");
+    }
     // A rate that changes is drawn; a constant one is not.
     assert!(
         p.path("out/site/figures/knobs/cosine/learning-rate.svg")
