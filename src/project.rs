@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::data::{self, Description};
+use crate::experiment::dataset::DataSettings;
 use crate::experiment::executor::SlurmSettings;
 use crate::experiment::{Experiments, REPORT_FILE};
 use crate::plan::{self, Devices, RunSpec};
@@ -39,17 +41,38 @@ impl Project {
         })
     }
 
-    /// Every run under `profile`, restricted to `only` when it is not empty: each item
-    /// names a section (`model-9`) or one variant of it (`model-9/sgd`).
-    pub fn runs(&self, profile: &str, only: &[String]) -> Result<Vec<RunSpec>> {
-        let runs = self.all_runs(profile)?;
+    /// Every run under `profile` on `data`, restricted to `only` when it is not empty:
+    /// each item names a section (`model-9`) or one variant of it (`model-9/sgd`).
+    pub fn runs(&self, profile: &str, only: &[String], data: &Description) -> Result<Vec<RunSpec>> {
+        let runs = self.all_runs(profile, data)?;
         self.check_only(only, &runs)?;
         Ok(runs.into_iter().filter(|r| selected(only, r)).collect())
     }
 
-    /// Every run under `profile`, in report order.
-    pub fn all_runs(&self, profile: &str) -> Result<Vec<RunSpec>> {
-        plan::runs(&self.experiments, profile)
+    /// Every run under `profile` on `data`, in report order.
+    pub fn all_runs(&self, profile: &str, data: &Description) -> Result<Vec<RunSpec>> {
+        plan::runs(&self.experiments, profile, &plan::Input::of(data))
+    }
+
+    /// The data of `profile` (see [`Project::data_source`]) and its description: from
+    /// the decoded copy in the store's cache, decoding it first when there is none.
+    pub fn data(&self, profile: &str, given: Option<&Path>) -> Result<ProfileData> {
+        let source = self.data_source(profile, given)?;
+        let description = data::describe(&source, self.data_settings(), &self.store.data_cache())?;
+        Ok(ProfileData {
+            source,
+            description,
+        })
+    }
+
+    /// Whether the data `profile` names is there.
+    pub fn data_source_exists(&self, profile: &str) -> bool {
+        self.data_source(profile, None).is_ok()
+    }
+
+    /// `[data]` of `report.toml`.
+    pub fn data_settings(&self) -> &DataSettings {
+        &self.experiments.report.data
     }
 
     /// Fails on an `--only` item that names none of `runs`.
@@ -149,6 +172,15 @@ impl Project {
         }
         Ok(path)
     }
+}
+
+/// A profile's data: where it is and what it holds.
+#[derive(Debug, Clone)]
+pub struct ProfileData {
+    /// The source.
+    pub source: PathBuf,
+    /// Its description.
+    pub description: Description,
 }
 
 /// The sections that `--only` items name (`model-9/adam` names `model-9`).

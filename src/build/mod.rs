@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::Result;
 use chrono::Utc;
 
-use crate::data;
+use crate::data::{self, Description};
 use crate::experiment::executor::SlurmSettings;
 use crate::fsx;
 use crate::plan::spec::SeedRun;
@@ -79,6 +79,8 @@ pub struct Built {
 struct Planned {
     /// The resolved data source.
     source: PathBuf,
+    /// What it holds.
+    description: Description,
     /// Its fingerprint, part of every run key.
     fingerprint: String,
     /// The device kind the runs are keyed with.
@@ -93,10 +95,10 @@ struct Planned {
 
 /// Plans a build: which runs the store lacks. Reads the store, writes nothing.
 fn plan(project: &Project, opts: &BuildOptions) -> Result<Planned> {
-    let specs = project.all_runs(&opts.profile)?;
+    let data = project.data(&opts.profile, opts.data.as_deref())?;
+    let specs = project.all_runs(&opts.profile, &data.description)?;
     project.check_only(&opts.only, &specs)?;
-    let source = project.data_source(&opts.profile, opts.data.as_deref())?;
-    let fingerprint = data::fingerprint(&source)?;
+    let fingerprint = data.description.fingerprint.clone();
     let devices = Devices {
         kind: device_kind(opts)?,
         reuse_any: opts.reuse_any_device,
@@ -126,7 +128,8 @@ fn plan(project: &Project, opts: &BuildOptions) -> Result<Planned> {
         }
     }
     Ok(Planned {
-        source,
+        source: data.source,
+        description: data.description,
         fingerprint,
         devices,
         inventory,
@@ -233,6 +236,7 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
         mut inventory,
         selected,
         fingerprint,
+        description,
         ..
     } = planned;
     inventory.refresh(store, &trained);
@@ -256,6 +260,7 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
         git_commit: git_describe(&project.root),
         data: source.display().to_string(),
         data_fingerprint: fingerprint,
+        data_description: Some(description),
         device: devices.kind,
         reuse_any_device: devices.reuse_any,
         started,
@@ -287,10 +292,11 @@ fn train(project: &Project, opts: &BuildOptions, planned: &Planned) -> Result<()
         .map(|&i| &planned.inventory.runs[i])
         .collect();
     let loaded = Instant::now();
-    let dataset = data::load(&planned.source, &store.data_cache())?;
-    for run in &todo {
-        run::check_classes(&run.spec, dataset.classes.len())?;
-    }
+    let dataset = data::load(
+        &planned.source,
+        project.data_settings(),
+        &store.data_cache(),
+    )?;
     let device_line = match opts.executor {
         Executor::Local => {
             let device = opts.device.resolve()?;
@@ -306,10 +312,11 @@ fn train(project: &Project, opts: &BuildOptions, planned: &Planned) -> Result<()
         }
     };
     eprintln!(
-        "data: {} ({} train, {} test images, {} classes) in {:.1} s; device: {device_line}",
+        "data: {} ({} train, {} test images of {}, {} classes) in {:.1} s; device: {device_line}",
         planned.source.display(),
         dataset.train.len(),
         dataset.test.len(),
+        dataset.shape,
         dataset.classes.len(),
         loaded.elapsed().as_secs_f64(),
     );

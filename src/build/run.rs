@@ -1,7 +1,7 @@
 //! One run trained into its staging folder and moved into place whole: what a
 //! sequential build does for each run and what a `--jobs` worker does for its one.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use chrono::Utc;
 
 use super::progress::RunProgress;
@@ -66,18 +66,5 @@ pub fn train_one(
         (RunStatus::Complete, None) => "done".into(),
         (status, _) => status.to_string(),
     });
-    Ok(())
-}
-
-/// The model's last layer must score every class of the data; checked for every run
-/// before the first one trains.
-pub fn check_classes(spec: &RunSpec, classes: usize) -> Result<()> {
-    let outputs = spec.shapes.last().map_or(0, |s| s.output.numel());
-    if outputs != classes as i64 {
-        bail!(
-            "{}: the last layer outputs {outputs} values but the data has {classes} classes",
-            spec.source.display()
-        );
-    }
     Ok(())
 }

@@ -1,11 +1,12 @@
-//! `report check`: every profile resolved and validated, every model built and run
-//! forward once on a zero batch, without touching data or the store.
+//! `report check`: every profile resolved and validated against its data's shape and
+//! classes, every model built and run forward once on a zero batch, without training
+//! or writing runs. A profile whose data is not there yet is named and skipped: its
+//! shapes depend on the data.
 
 use anyhow::{Result, bail};
 use tch::{Device, Kind, Tensor, nn};
 
 use crate::cli::CheckArgs;
-use crate::data::IMAGE_SIZE;
 use crate::plan::RunSpec;
 use crate::plan::shape::Shape;
 use crate::project::Project;
@@ -23,8 +24,24 @@ pub fn run(project: &Project, args: CheckArgs) -> Result<()> {
         .cloned()
         .collect();
     let mut all = Vec::new();
+    let mut checked = Vec::new();
     for p in &profiles {
-        all.push(project.runs(p, &[])?);
+        let data = match project.data(p, None) {
+            Ok(data) => data,
+            Err(e) if !project.data_source_exists(p) => {
+                println!("{p}: not checked, {e:#}");
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        all.push(project.runs(p, &[], &data.description)?);
+        checked.push(p.clone());
+    }
+    let profiles = checked;
+    if profiles.is_empty() {
+        bail!(
+            "no profile's data is there to check the models against; fetch or point at it with --data"
+        );
     }
     let default = &project.experiments.report.default_profile;
     let shown_at = profiles.iter().position(|p| p == default).unwrap_or(0);
@@ -100,17 +117,17 @@ pub fn layer_table(spec: &RunSpec) -> String {
 /// with the planner's shape arithmetic and parameter count.
 fn dry_forward(spec: &RunSpec) -> Result<()> {
     let vs = nn::VarStore::new(Device::Cpu);
-    let size = IMAGE_SIZE as i64;
     let net = Net::new(
         &vs.root(),
         &spec.shapes,
-        Shape::Image([3, size, size]),
+        Shape::Image(spec.input),
         spec.train.memory_format,
         spec.train.precision,
     );
+    let [c, h, w] = spec.input;
     let (logits, latent) = tch::no_grad(|| {
         net.forward_latent(
-            &Tensor::zeros([2, 3, size, size], (Kind::Float, Device::Cpu)),
+            &Tensor::zeros([2, c, h, w], (Kind::Float, Device::Cpu)),
             false,
         )
     });

@@ -3,7 +3,6 @@
 use anyhow::Result;
 
 use crate::cli::FiguresArgs;
-use crate::data;
 use crate::project::{self, Project};
 use crate::store::lock::StoreLock;
 
@@ -11,10 +10,10 @@ use crate::store::lock::StoreLock;
 pub fn run(project: &Project, args: FiguresArgs) -> Result<()> {
     let profile = args.selection.profile.name(project);
     let only = &args.selection.only;
-    let specs = project.all_runs(&profile)?;
+    let data = project.data(&profile, args.selection.data.as_deref())?;
+    let specs = project.all_runs(&profile, &data.description)?;
     project.check_only(only, &specs)?;
-    let source = project.data_source(&profile, args.selection.data.as_deref())?;
-    let fingerprint = data::fingerprint(&source)?;
+    let fingerprint = data.description.fingerprint;
     // It rewrites out/site/figures: never while a build (or another writer) is at work.
     let _lock = StoreLock::acquire(&project.store.lock_path())?;
     let inventory = project.survey_as_last_build(&profile, specs, &fingerprint);

@@ -3,7 +3,6 @@
 use anyhow::Result;
 
 use crate::cli::ListArgs;
-use crate::data;
 use crate::project::Project;
 use crate::stats::Summary;
 use crate::store::{PlannedRun, RunState, RunStatus};
@@ -12,9 +11,9 @@ use crate::text;
 /// Prints one line per run: its state, test accuracy and a note.
 pub fn run(project: &Project, args: ListArgs) -> Result<()> {
     let profile = args.selection.profile.name(project);
-    let specs = project.runs(&profile, &args.selection.only)?;
-    let source = project.data_source(&profile, args.selection.data.as_deref())?;
-    let fingerprint = data::fingerprint(&source)?;
+    let data = project.data(&profile, args.selection.data.as_deref())?;
+    let specs = project.runs(&profile, &args.selection.only, &data.description)?;
+    let fingerprint = data.description.fingerprint;
     let inventory = project.survey_as_last_build(&profile, specs, &fingerprint);
     println!("{:<20} {:<9} {:>13}  note", "run", "state", "test acc");
     for seeds in crate::plan::by_run(&inventory.runs, |r| &r.spec.id) {

@@ -14,13 +14,19 @@ use crate::train::DeviceData;
 /// Trains the run and moves it into the store.
 pub fn run(project: &Project, args: WorkerArgs) -> Result<()> {
     tch::set_num_threads(args.threads);
-    let specs = project.runs(&args.profile, std::slice::from_ref(&args.run))?;
+    // The parent decoded the data into the cache, so this reads the decoded copy.
+    let dataset = data::load(
+        &args.data,
+        project.data_settings(),
+        &project.store.data_cache(),
+    )?;
+    let description = dataset.description();
+    let specs = project.runs(&args.profile, std::slice::from_ref(&args.run), &description)?;
     let matching: Vec<_> = specs.iter().filter(|s| s.train.seed == args.seed).collect();
     let [spec] = &matching[..] else {
         bail!("{} seed {}: expected exactly one run", args.run, args.seed)
     };
-    let fingerprint = data::fingerprint(&args.data)?;
-    let dataset = data::load(&args.data, &project.store.data_cache())?;
+    let fingerprint = description.fingerprint;
     let device = args.device.resolve()?;
     let info = DataInfo::new(&args.data, &fingerprint, &dataset);
     let on_device = DeviceData::new(&dataset, device);

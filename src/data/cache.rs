@@ -7,11 +7,14 @@
 //! | 8            | magic `RPTDATA\0`                                                |
 //! | 4            | format version, u32 ([`VERSION`])                                |
 //! | 4            | header length H, u32                                             |
-//! | H            | JSON header: fingerprint, classes, image_size, train, test (counts) |
-//! | train × 3072 | train images, CHW                                                |
+//! | H            | JSON header: a [`Description`] (fingerprint, classes, shape, counts) |
+//! | train × C·H·W | train images, CHW                                               |
 //! | train        | train labels                                                     |
-//! | test × 3072  | test images, CHW                                                 |
+//! | test × C·H·W | test images, CHW                                                 |
 //! | test         | test labels                                                      |
+//!
+//! The header alone is what planning reads ([`read_description`]), so a plan of a
+//! decoded dataset does not read its pixels.
 //!
 //! The file is written atomically, so a complete file is the normal case; anything else
 //! (wrong magic or version, a header that does not parse or belongs to another source, a
@@ -24,27 +27,17 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use serde::{Deserialize, Serialize};
 
-use super::{Dataset, IMAGE_BYTES, IMAGE_SIZE, Split};
+use super::dataset::{Dataset, Description, Split};
 use crate::fsx;
 
 const MAGIC: &[u8; 8] = b"RPTDATA\0";
 /// Bump when the decoded bytes of a given source could change (a decoder fix, a new
 /// colour conversion), so that old copies are re-decoded instead of trusted.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const PREAMBLE: u64 = 16;
 /// A header is a few hundred bytes; a huge length means a damaged file.
 const MAX_HEADER: u32 = 1 << 20;
-
-#[derive(Serialize, Deserialize)]
-struct Header {
-    fingerprint: String,
-    classes: Vec<String>,
-    image_size: usize,
-    train: usize,
-    test: usize,
-}
 
 /// Where the decoded copy of the source with `fingerprint` lives.
 pub(super) fn path(cache_dir: &Path, fingerprint: &str) -> PathBuf {
@@ -56,10 +49,18 @@ pub(super) fn read(path: &Path, fingerprint: &str) -> Option<Dataset> {
     read_checked(path, fingerprint).ok().flatten()
 }
 
-fn read_checked(path: &Path, fingerprint: &str) -> io::Result<Option<Dataset>> {
-    let file = File::open(path)?;
-    let len = file.metadata()?.len();
-    let mut r = BufReader::new(file);
+/// The header of the cached dataset, or `None` if the file is missing or not a valid
+/// copy of it.
+pub(super) fn read_description(path: &Path, fingerprint: &str) -> Option<Description> {
+    let file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    header(&mut BufReader::new(file), len, fingerprint)
+        .ok()
+        .flatten()
+}
+
+/// Reads and checks the preamble and header, leaving `r` at the first image.
+fn header(r: &mut impl Read, len: u64, fingerprint: &str) -> io::Result<Option<Description>> {
     let mut preamble = [0u8; PREAMBLE as usize];
     r.read_exact(&mut preamble)?;
     let word = |i: usize| u32::from_le_bytes(preamble[i..i + 4].try_into().expect("4 bytes"));
@@ -69,20 +70,32 @@ fn read_checked(path: &Path, fingerprint: &str) -> io::Result<Option<Dataset>> {
     }
     let mut header = vec![0u8; header_len as usize];
     r.read_exact(&mut header)?;
-    let Ok(header) = serde_json::from_slice::<Header>(&header) else {
+    let Ok(header) = serde_json::from_slice::<Description>(&header) else {
         return Ok(None);
     };
-    let payload = (header.train as u64 + header.test as u64) * (IMAGE_BYTES as u64 + 1);
+    let image = header.shape.bytes() as u64;
+    let payload = (header.train as u64 + header.test as u64) * (image + 1);
     if header.fingerprint != fingerprint
-        || header.image_size != IMAGE_SIZE
+        || image == 0
         || header.classes.is_empty()
         || header.classes.len() > 256
         || len != PREAMBLE + u64::from(header_len) + payload
     {
         return Ok(None);
     }
-    let train = read_split(&mut r, header.train)?;
-    let test = read_split(&mut r, header.test)?;
+    Ok(Some(header))
+}
+
+fn read_checked(path: &Path, fingerprint: &str) -> io::Result<Option<Dataset>> {
+    let file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut r = BufReader::new(file);
+    let Some(header) = header(&mut r, len, fingerprint)? else {
+        return Ok(None);
+    };
+    let image = header.shape.bytes();
+    let train = read_split(&mut r, header.train, image)?;
+    let test = read_split(&mut r, header.test, image)?;
     let classes = header.classes.len();
     let labels_ok = |s: &Split| s.labels.iter().all(|&l| usize::from(l) < classes);
     if !labels_ok(&train) || !labels_ok(&test) {
@@ -90,14 +103,15 @@ fn read_checked(path: &Path, fingerprint: &str) -> io::Result<Option<Dataset>> {
     }
     Ok(Some(Dataset {
         classes: header.classes,
+        shape: header.shape,
         train,
         test,
         fingerprint: header.fingerprint,
     }))
 }
 
-fn read_split(r: &mut impl Read, n: usize) -> io::Result<Split> {
-    let mut images = vec![0u8; n * IMAGE_BYTES];
+fn read_split(r: &mut impl Read, n: usize, image: usize) -> io::Result<Split> {
+    let mut images = vec![0u8; n * image];
     r.read_exact(&mut images)?;
     let mut labels = vec![0u8; n];
     r.read_exact(&mut labels)?;
@@ -106,13 +120,7 @@ fn read_split(r: &mut impl Read, n: usize) -> io::Result<Split> {
 
 /// Writes `dataset` to `path` atomically.
 pub(super) fn write(path: &Path, dataset: &Dataset) -> Result<()> {
-    let header = serde_json::to_vec(&Header {
-        fingerprint: dataset.fingerprint.clone(),
-        classes: dataset.classes.clone(),
-        image_size: IMAGE_SIZE,
-        train: dataset.train.len(),
-        test: dataset.test.len(),
-    })?;
+    let header = serde_json::to_vec(&dataset.description())?;
     let header_len = u32::try_from(header.len()).expect("header under 4 GiB");
     fsx::write_atomic_with(path, |tmp| {
         let mut w = BufWriter::new(File::create(tmp)?);
@@ -142,6 +150,8 @@ mod tests {
         let file = path(dir.path(), "abc");
         write(&file, &dataset).unwrap();
         assert_eq!(read(&file, "abc"), Some(dataset.clone()));
+        assert_eq!(read_description(&file, "abc"), Some(dataset.description()));
+        assert_eq!(read_description(&file, "other"), None);
         assert_eq!(read(&file, "other"), None);
         assert_eq!(read(&dir.path().join("missing.bin"), "abc"), None);
 

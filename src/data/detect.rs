@@ -6,7 +6,9 @@
 
 use anyhow::Result;
 
+use super::cifar_bin::CIFAR100;
 use super::error::DataError;
+use super::idx::FILES as IDX_FILES;
 use super::tree::{Tree, join};
 
 /// Marker files of the CIFAR binary layout: any one of them claims the folder, so that
@@ -17,9 +19,21 @@ const CIFAR_MARKERS: [&str; 3] = ["batches.meta.txt", "data_batch_1.bin", "test_
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Layout {
     /// The official CIFAR-10 binary batches.
-    CifarBin(String),
+    Cifar10(String),
+    /// The official CIFAR-100 binary files.
+    Cifar100(String),
+    /// The MNIST family's IDX files.
+    Idx(String),
     /// `train/<class>/<image>` and `test/<class>/<image>`.
     Folders(String),
+}
+
+impl Layout {
+    fn root(&self) -> &str {
+        match self {
+            Layout::Cifar10(r) | Layout::Cifar100(r) | Layout::Idx(r) | Layout::Folders(r) => r,
+        }
+    }
 }
 
 /// The one layout in `tree`.
@@ -32,12 +46,7 @@ pub(super) fn layout(tree: &Tree) -> Result<Layout> {
         0 => Err(DataError::UnknownLayout(tree.display("")).into()),
         1 => Ok(found.into_iter().next().expect("one layout")),
         _ => {
-            let roots: Vec<&str> = found
-                .iter()
-                .map(|l| match l {
-                    Layout::CifarBin(r) | Layout::Folders(r) => r.as_str(),
-                })
-                .collect();
+            let roots: Vec<&str> = found.iter().map(Layout::root).collect();
             Err(DataError::Ambiguous {
                 path: tree.display(""),
                 found: roots.join(", "),
@@ -48,8 +57,14 @@ pub(super) fn layout(tree: &Tree) -> Result<Layout> {
 }
 
 fn layout_at(tree: &Tree, dir: &str) -> Option<Layout> {
-    if CIFAR_MARKERS.iter().any(|m| tree.is_file(&join(dir, m))) {
-        Some(Layout::CifarBin(dir.to_string()))
+    let has = |name: &str| tree.is_file(&join(dir, name));
+    let idx = IDX_FILES.iter().flat_map(|(i, l)| [*i, *l]);
+    if CIFAR_MARKERS.iter().any(|m| has(m)) {
+        Some(Layout::Cifar10(dir.to_string()))
+    } else if CIFAR100.iter().any(|m| has(m)) {
+        Some(Layout::Cifar100(dir.to_string()))
+    } else if idx.into_iter().any(|m| has(m) || has(&format!("{m}.gz"))) {
+        Some(Layout::Idx(dir.to_string()))
     } else if tree.is_dir(&join(dir, "train")) || tree.is_dir(&join(dir, "test")) {
         Some(Layout::Folders(dir.to_string()))
     } else {
@@ -74,11 +89,20 @@ mod tests {
     #[test]
     fn finds_layouts_at_the_top_or_one_folder_down() {
         let cases = [
-            (vec!["batches.meta.txt"], Layout::CifarBin("".into())),
+            (vec!["batches.meta.txt"], Layout::Cifar10("".into())),
             (
                 vec!["cifar-10-batches-bin/data_batch_1.bin", "README"],
-                Layout::CifarBin("cifar-10-batches-bin".into()),
+                Layout::Cifar10("cifar-10-batches-bin".into()),
             ),
+            (
+                vec!["cifar-100-binary/train.bin"],
+                Layout::Cifar100("cifar-100-binary".into()),
+            ),
+            (
+                vec!["mnist/t10k-labels-idx1-ubyte.gz", "mnist/classes.txt"],
+                Layout::Idx("mnist".into()),
+            ),
+            (vec!["train-images-idx3-ubyte"], Layout::Idx("".into())),
             (vec!["train/a/1.png"], Layout::Folders("".into())),
             (
                 vec!["cifar10-jpeg/test/a/1.jpg", "notes/x.txt"],

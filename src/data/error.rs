@@ -2,8 +2,10 @@
 
 /// The layouts [`super::load`] recognises, quoted when a source matches none of them.
 const LAYOUTS: &str = "a cifar-10-batches-bin folder (data_batch_1.bin … data_batch_5.bin, \
-     test_batch.bin, batches.meta.txt) or train/<class>/<image> and test/<class>/<image> \
-     folders, at the top or one folder down";
+     test_batch.bin, batches.meta.txt), a cifar-100-binary folder (train.bin, test.bin, \
+     fine_label_names.txt, coarse_label_names.txt), MNIST-style IDX files \
+     (train-images-idx3-ubyte[.gz] and the three others) or train/<class>/<image> and \
+     test/<class>/<image> folders, at the top or one folder down";
 
 /// A data source that cannot be decoded. Paths are strings because a file inside an
 /// archive is named `archive:member`, which is no filesystem path.
@@ -32,16 +34,50 @@ pub enum DataError {
          test_batch.bin and batches.meta.txt"
     )]
     MissingBatch(String),
+    /// A CIFAR-100 binary folder lacks one of its four files.
+    #[error(
+        "{0}: missing; a CIFAR-100 binary folder needs train.bin, test.bin, \
+         fine_label_names.txt and coarse_label_names.txt"
+    )]
+    MissingCifar100(String),
+    /// `labels = "coarse"` (or `"fine"`) for data that has one label set.
+    #[error(
+        "{0}: [data] labels = \"coarse\" is for CIFAR-100 (its fine and coarse labels); this data has one set of labels"
+    )]
+    LabelsNotCifar100(String),
+    /// An IDX dataset lacks one of its four files.
+    #[error(
+        "{0}: missing; an IDX dataset needs train-images-idx3-ubyte, train-labels-idx1-ubyte, \
+         t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each may be .gz)"
+    )]
+    MissingIdx(String),
+    /// An IDX file that is not one of unsigned bytes with the expected dimensions.
+    #[error("{file}: not an IDX file of unsigned bytes: {why}")]
+    BadIdx {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// Files of one dataset that disagree (counts, image sizes, class lists).
+    #[error("{0}")]
+    Inconsistent(String),
     /// A CIFAR batch file whose size is not a whole number of records.
     #[error(
-        "{file}: truncated CIFAR batch: {size} bytes is not a multiple of 3073 \
-         (1 label byte + 3072 pixel bytes per image)"
+        "{file}: truncated {release} batch: {size} bytes is not a multiple of {record} \
+         ({labels} label bytes + 3072 pixel bytes per image)"
     )]
     Truncated {
         /// The batch file.
         file: String,
         /// Its size in bytes.
         size: usize,
+        /// CIFAR-10 or CIFAR-100.
+        release: &'static str,
+        /// Bytes per record.
+        record: usize,
+        /// Label bytes per record.
+        labels: usize,
     },
     /// A CIFAR batch file with no record at all.
     #[error("{0}: empty CIFAR batch, no images")]
@@ -80,15 +116,25 @@ pub enum DataError {
         /// The decoder's complaint.
         reason: String,
     },
-    /// An image that is not 32×32.
-    #[error("{file}: image is {width}×{height}, expected 32×32")]
+    /// An image of another size than the first one, with no `image_size` to make them
+    /// alike.
+    #[error(
+        "{file}: image is {width}×{height}, but {first} is {first_width}×{first_height}; \
+         set [data] image_size in report.toml to resize and centre-crop every image"
+    )]
     WrongSize {
         /// The image file.
         file: String,
         /// Its width in pixels.
-        width: u32,
+        width: usize,
         /// Its height in pixels.
-        height: u32,
+        height: usize,
+        /// The first image, whose size the others must have.
+        first: String,
+        /// Its width.
+        first_width: usize,
+        /// Its height.
+        first_height: usize,
     },
     /// A class folder without images.
     #[error("{0}: empty class folder")]

@@ -1,10 +1,12 @@
 //! Image-folder datasets: `train/<class>/<image>` and `test/<class>/<image>`, JPEG or
-//! PNG, 32×32.
+//! PNG, as torchvision's `ImageFolder` reads them: converted to RGB unless `[data]`
+//! asks for grayscale, then prepared as `[data]` says.
 //!
 //! Classes are the sorted folder names (for CIFAR-10 that is the official label order)
 //! and images are taken in file-name order, so two machines get the same bytes. The
 //! layout is strict, because a stray file silently dropped or a mis-sized image silently
-//! resized would change the experiment without anyone noticing.
+//! resized would change the experiment without anyone noticing: without `image_size`,
+//! every image must have the first one's size.
 
 use std::collections::BTreeSet;
 use std::thread;
@@ -12,8 +14,12 @@ use std::thread;
 use anyhow::Result;
 use image::ImageFormat;
 
+use super::dataset::{Decoded, ImageShape, Split};
+use super::error::DataError;
+use super::jpeg;
+use super::transform::{Pixels, Transform};
 use super::tree::{Tree, join};
-use super::{DataError, IMAGE_BYTES, IMAGE_SIZE, Split};
+use crate::experiment::dataset::Color;
 
 /// One class folder: its name and its image files in order.
 struct Class<'a> {
@@ -21,8 +27,9 @@ struct Class<'a> {
     images: Vec<&'a str>,
 }
 
-/// Classes, train split and test split of the image-folder dataset rooted at `root`.
-pub(super) fn decode(tree: &Tree, root: &str) -> Result<(Vec<String>, Split, Split)> {
+/// Classes, shape and splits of the image-folder dataset rooted at `root`, each image
+/// prepared by `transform`.
+pub(super) fn decode(tree: &Tree, root: &str, transform: &Transform) -> Result<Decoded> {
     let train = list_split(tree, root, "train")?;
     let test = list_split(tree, root, "test")?;
     let (train_names, test_names) = (class_names(&train), class_names(&test));
@@ -51,11 +58,26 @@ pub(super) fn decode(tree: &Tree, root: &str) -> Result<(Vec<String>, Split, Spl
         .into());
     }
     let classes = train.iter().map(|c| c.name.to_string()).collect();
-    Ok((
+    let transform = transform.or_color(Color::Rgb);
+    // The first image sets the shape every other one must come out with.
+    let first_file = train[0].images[0];
+    let first = prepare(tree, first_file, &transform)?;
+    let shape = Target {
+        shape: first.shape(),
+        file: first_file,
+    };
+    Ok(Decoded {
         classes,
-        decode_split(tree, &train)?,
-        decode_split(tree, &test)?,
-    ))
+        shape: shape.shape,
+        train: decode_split(tree, &train, &transform, &shape)?,
+        test: decode_split(tree, &test, &transform, &shape)?,
+    })
+}
+
+/// The shape every image must have, and the image that set it.
+struct Target<'a> {
+    shape: ImageShape,
+    file: &'a str,
 }
 
 fn class_names<'a>(split: &[Class<'a>]) -> BTreeSet<&'a str> {
@@ -101,7 +123,13 @@ fn list_split<'a>(tree: &'a Tree, root: &str, split: &'static str) -> Result<Vec
 }
 
 /// Decodes every image of a split, in parallel, into its fixed slot of the output.
-fn decode_split(tree: &Tree, classes: &[Class<'_>]) -> Result<Split> {
+fn decode_split(
+    tree: &Tree,
+    classes: &[Class<'_>],
+    transform: &Transform,
+    target: &Target<'_>,
+) -> Result<Split> {
+    let bytes = target.shape.bytes();
     let labels: Vec<u8> = (0u8..=255)
         .zip(classes)
         .flat_map(|(label, c)| std::iter::repeat_n(label, c.images.len()))
@@ -110,17 +138,29 @@ fn decode_split(tree: &Tree, classes: &[Class<'_>]) -> Result<Split> {
         .iter()
         .flat_map(|c| c.images.iter().copied())
         .collect();
-    let mut images = vec![0u8; files.len() * IMAGE_BYTES];
+    let mut images = vec![0u8; files.len() * bytes];
     let threads = thread::available_parallelism().map_or(1, |n| n.get());
     let per_thread = files.len().div_ceil(threads).max(1);
     thread::scope(|scope| {
         let workers: Vec<_> = files
             .chunks(per_thread)
-            .zip(images.chunks_mut(per_thread * IMAGE_BYTES))
+            .zip(images.chunks_mut(per_thread * bytes))
             .map(|(files, out)| {
                 scope.spawn(move || -> Result<()> {
-                    for (file, dst) in files.iter().zip(out.chunks_exact_mut(IMAGE_BYTES)) {
-                        decode_image(tree, file, dst)?;
+                    for (file, dst) in files.iter().zip(out.chunks_exact_mut(bytes)) {
+                        let image = prepare(tree, file, transform)?;
+                        if image.shape() != target.shape {
+                            return Err(DataError::WrongSize {
+                                file: tree.display(file),
+                                width: image.width,
+                                height: image.height,
+                                first: tree.display(target.file),
+                                first_width: target.shape.width,
+                                first_height: target.shape.height,
+                            }
+                            .into());
+                        }
+                        image.write_chw(dst);
                     }
                     Ok(())
                 })
@@ -135,38 +175,43 @@ fn decode_split(tree: &Tree, classes: &[Class<'_>]) -> Result<Split> {
     Ok(Split { images, labels })
 }
 
-/// Decodes one 32×32 JPEG or PNG into CHW bytes, converting grey or RGBA to RGB.
-fn decode_image(tree: &Tree, path: &str, dst: &mut [u8]) -> Result<()> {
+/// Decodes one JPEG or PNG and prepares it. JPEGs go through libjpeg-turbo as PIL's
+/// do; PNGs are lossless, so any decoder gives PIL's pixels.
+fn prepare(tree: &Tree, path: &str, transform: &Transform) -> Result<Pixels> {
     let bytes = tree.read(path)?;
     let file = || tree.display(path);
-    let format = match image::guess_format(&bytes) {
-        Ok(f @ (ImageFormat::Jpeg | ImageFormat::Png)) => f,
+    let undecodable = |reason: String| DataError::Undecodable {
+        file: file(),
+        reason: reason.replace('\n', " "),
+    };
+    let grey = transform.color == Some(Color::Grayscale);
+    let image = match image::guess_format(&bytes) {
+        Ok(ImageFormat::Jpeg) => jpeg::decode(&bytes, grey).map_err(undecodable)?,
+        Ok(ImageFormat::Png) => {
+            let image = image::load_from_memory_with_format(&bytes, ImageFormat::Png)
+                .map_err(|e| undecodable(e.to_string()))?;
+            let (width, height) = (image.width() as usize, image.height() as usize);
+            if grey && !image.color().has_color() {
+                let data = image.into_luma8().into_raw();
+                Pixels {
+                    width,
+                    height,
+                    channels: 1,
+                    data,
+                }
+            } else {
+                let data = image.into_rgb8().into_raw();
+                Pixels {
+                    width,
+                    height,
+                    channels: 3,
+                    data,
+                }
+            }
+        }
         _ => return Err(DataError::NotImage(file()).into()),
     };
-    let image = image::load_from_memory_with_format(&bytes, format).map_err(|e| {
-        let reason = e.to_string().replace('\n', " ");
-        DataError::Undecodable {
-            file: file(),
-            reason,
-        }
-    })?;
-    let (width, height) = (image.width(), image.height());
-    if (width as usize, height as usize) != (IMAGE_SIZE, IMAGE_SIZE) {
-        return Err(DataError::WrongSize {
-            file: file(),
-            width,
-            height,
-        }
-        .into());
-    }
-    let rgb = image.into_rgb8();
-    let plane = IMAGE_SIZE * IMAGE_SIZE;
-    for (i, pixel) in rgb.pixels().enumerate() {
-        for (c, &value) in pixel.0.iter().enumerate() {
-            dst[c * plane + i] = value;
-        }
-    }
-    Ok(())
+    Ok(transform.image(image))
 }
 
 #[cfg(test)]
@@ -174,12 +219,16 @@ mod tests {
     use std::fs;
     use std::path::Path;
 
+    use super::super::load;
     use super::super::testutil::*;
-    use super::super::{IMAGE_BYTES, load};
+    use crate::experiment::dataset::DataSettings;
 
     fn error_of(source: &Path) -> String {
         let cache = tempfile::tempdir().unwrap();
-        format!("{:#}", load(source, cache.path()).unwrap_err())
+        format!(
+            "{:#}",
+            load(source, &DataSettings::default(), cache.path()).unwrap_err()
+        )
     }
 
     #[test]
@@ -204,15 +253,15 @@ mod tests {
         img.save(root.join("train/a/x.png")).unwrap();
 
         let cache = tempfile::tempdir().unwrap();
-        let got = load(dir.path(), cache.path()).unwrap();
+        let got = load(dir.path(), &DataSettings::default(), cache.path()).unwrap();
         assert_eq!(got.classes, ["a", "b"]);
         assert_eq!(got.train.labels, [0, 1, 1]);
         assert_eq!(got.test.labels, [0, 1]);
-        let x = got.train.image(0);
+        let x = got.train.image(0, CIFAR);
         let at = 32 + 2;
         assert_eq!((x[at], x[1024 + at], x[2048 + at]), (10, 20, 30));
         assert_eq!(x.iter().map(|&v| v as u32).sum::<u32>(), 60);
-        let firsts: Vec<u8> = (0..3).map(|i| got.train.image(i)[0]).collect();
+        let firsts: Vec<u8> = (0..3).map(|i| got.train.image(i, CIFAR)[0]).collect();
         assert_eq!(firsts, [0, b'1', b'2']);
     }
 
@@ -232,11 +281,11 @@ mod tests {
             .save(dir.path().join("test/c/photo.jpg"))
             .unwrap();
         let cache = tempfile::tempdir().unwrap();
-        let got = load(dir.path(), cache.path()).unwrap();
-        assert!(got.train.image(0).iter().all(|&v| v == 77));
-        let rgba = got.train.image(1);
+        let got = load(dir.path(), &DataSettings::default(), cache.path()).unwrap();
+        assert!(got.train.image(0, CIFAR).iter().all(|&v| v == 77));
+        let rgba = got.train.image(1, CIFAR);
         assert_eq!((rgba[0], rgba[1024], rgba[2048], rgba[3071]), (1, 2, 3, 3));
-        let jpeg = got.test.image(0);
+        let jpeg = got.test.image(0, CIFAR);
         let near = |v: u8, want: u8| v.abs_diff(want) <= 3;
         assert!(near(jpeg[500], 200) && near(jpeg[1524], 100) && near(jpeg[2548], 50));
     }
@@ -255,7 +304,7 @@ mod tests {
                         .save(r.join("test/dog/big.png"))
                         .unwrap();
                 },
-                "test/dog/big.png: image is 64×48, expected 32×32",
+                "test/dog/big.png: image is 64×48, but",
             ),
             (
                 |r| fs::write(r.join("train/cat/0.png"), &png(&[0; 3072])[..40]).unwrap(),

@@ -1,151 +1,118 @@
-//! Image-classification datasets (CIFAR-10 and look-alikes), decoded to raw bytes once.
+//! Image-classification datasets, decoded to raw bytes once.
 //!
-//! A source is a folder or a `.tar`/`.tar.gz`/`.tgz` archive holding either the official
-//! CIFAR-10 binary batches or `train/<class>/<image>` + `test/<class>/<image>` folders;
-//! [`load`] works out which. Decoding 60,000 JPEGs takes seconds, so the decoded bytes are
-//! cached under the source's content fingerprint and later loads only hash and read.
+//! A source is a folder or a `.tar`/`.tar.gz`/`.tgz` archive holding one of: the
+//! official CIFAR-10 or CIFAR-100 binary batches, the MNIST family's IDX files (MNIST,
+//! Fashion-MNIST, KMNIST; gzipped or not), or `train/<class>/<image>` +
+//! `test/<class>/<image>` folders of JPEGs or PNGs of any size; [`load`] works out which.
+//! `[data]` settings ([`DataSettings`]) resize, centre-crop and convert the images as
+//! torchvision's transforms would. Decoding 60,000 JPEGs takes seconds, so the decoded
+//! bytes are cached under the fingerprint of the source and the settings, and later
+//! loads only hash and read.
 //!
-//! Pure Rust on purpose: training code turns a [`Split`] into tensors, and everything here
-//! stays testable without libtorch.
+//! Pure Rust on purpose (the JPEG decoder aside, which is libjpeg-turbo's, as PIL's is):
+//! training code turns a [`Split`] into tensors, and everything here stays testable
+//! without libtorch.
 
 mod archive;
 mod cache;
 mod cifar_bin;
+mod dataset;
 mod detect;
 mod error;
 pub mod fetch;
 mod folder;
+mod idx;
+mod jpeg;
 #[cfg(test)]
 mod testutil;
+mod transform;
 mod tree;
 
-use std::fmt;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use serde::Serialize;
 
+pub use dataset::{Dataset, Description, ImageShape, Split};
 pub use error::DataError;
 
+use crate::experiment::dataset::DataSettings;
 use crate::hash;
 use detect::Layout;
+use transform::Transform;
 use tree::Tree;
 
-/// Side of the square images, in pixels: every supported source is CIFAR-sized.
-pub const IMAGE_SIZE: usize = 32;
+/// Bump when the decoded bytes of a given source and settings could change (a decoder
+/// fix, a new colour conversion): it is part of the fingerprint, so runs trained on the
+/// old bytes are not reused as if trained on the new ones.
+const DECODER_VERSION: u32 = 2;
 
-/// Bytes per decoded image: three 32×32 channel planes.
-pub const IMAGE_BYTES: usize = 3 * IMAGE_SIZE * IMAGE_SIZE;
-
-/// One split of a decoded dataset: `images` is N×3×32×32 uint8 in CHW order (channel
-/// planes, like the CIFAR binary format), `labels` N class indices.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Split {
-    /// N images back to back, each `IMAGE_BYTES` long: the R plane, then G, then B, each
-    /// row-major, which is the layout a `[N, 3, 32, 32]` tensor wants.
-    pub images: Vec<u8>,
-    /// N class indices into [`Dataset::classes`].
-    pub labels: Vec<u8>,
-}
-
-impl Split {
-    /// Number of images.
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    /// True when the split holds no image.
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-
-    /// Per-channel mean and population standard deviation of the pixels as values in
-    /// [0, 1] (numpy's `x.mean(axis=(0, 2, 3))` and `x.std(axis=(0, 2, 3))` of the
-    /// N×3×H×W images / 255): what `normalize = "auto"` normalises with. Summed in
-    /// integers, so the same bytes always give the same floats.
-    pub fn channel_stats(&self) -> ([f64; 3], [f64; 3]) {
-        let plane = IMAGE_SIZE * IMAGE_SIZE;
-        let (mut sum, mut squares) = ([0u64; 3], [0u64; 3]);
-        for image in self.images.chunks_exact(IMAGE_BYTES) {
-            for (c, channel) in image.chunks_exact(plane).enumerate() {
-                for &v in channel {
-                    sum[c] += v as u64;
-                    squares[c] += (v as u64) * (v as u64);
-                }
-            }
-        }
-        let n = (self.len() * plane).max(1) as f64;
-        let mean = sum.map(|s| s as f64 / n / 255.0);
-        let mut std = [0.0; 3];
-        for c in 0..3 {
-            let m = sum[c] as f64 / n;
-            std[c] = (squares[c] as f64 / n - m * m).max(0.0).sqrt() / 255.0;
-        }
-        (mean, std)
-    }
-
-    /// The `i`-th image's CHW bytes.
-    pub fn image(&self, i: usize) -> &[u8] {
-        &self.images[i * IMAGE_BYTES..(i + 1) * IMAGE_BYTES]
-    }
-}
-
-// Derived Debug would print megabytes of pixels in a failed assertion.
-impl fmt::Debug for Split {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Split")
-            .field("len", &self.len())
-            .field("image_bytes", &self.images.len())
-            .field("images_digest", &hash::bytes(&self.images))
-            .field("labels_digest", &hash::bytes(&self.labels))
-            .finish()
-    }
-}
-
-/// A decoded image-classification dataset.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dataset {
-    /// Class names; a label is an index into this list.
-    pub classes: Vec<String>,
-    /// The training split.
-    pub train: Split,
-    /// The held-out split.
-    pub test: Split,
-    /// `hash::path` of the source, so results can name exactly the data they came from.
-    pub fingerprint: String,
-}
-
-/// Content fingerprint of a data source (file or folder), without decoding it.
-pub fn fingerprint(source: &Path) -> Result<String> {
+/// Fingerprint of a data source (file or folder) prepared with `settings`, without
+/// decoding it: the content hash of the source, the settings as written and
+/// [`DECODER_VERSION`].
+pub fn fingerprint(source: &Path, settings: &DataSettings) -> Result<String> {
     if !source.exists() {
         return Err(DataError::Missing(source.display().to_string()).into());
     }
-    hash::path(source)
+    #[derive(Serialize)]
+    struct Input<'a> {
+        content: String,
+        settings: &'a DataSettings,
+        decoder: u32,
+    }
+    Ok(hash::value(&Input {
+        content: hash::path(source)?,
+        settings,
+        decoder: DECODER_VERSION,
+    }))
 }
 
-/// Loads `source`, decoding it only if `cache_dir` has no decoded copy for its
-/// fingerprint; writes the decoded copy atomically.
-pub fn load(source: &Path, cache_dir: &Path) -> Result<Dataset> {
-    let fingerprint = fingerprint(source)?;
+/// Loads `source` prepared with `settings`, decoding it only if `cache_dir` has no
+/// decoded copy for its fingerprint; writes the decoded copy atomically.
+pub fn load(source: &Path, settings: &DataSettings, cache_dir: &Path) -> Result<Dataset> {
+    let fingerprint = fingerprint(source, settings)?;
     let cached = cache::path(cache_dir, &fingerprint);
     if let Some(dataset) = cache::read(&cached, &fingerprint) {
         return Ok(dataset);
     }
-    let dataset = decode(source, fingerprint)?;
+    let dataset = decode(source, settings, fingerprint)?;
     cache::write(&cached, &dataset)?;
     Ok(dataset)
 }
 
+/// The description of `source` prepared with `settings`: read from the decoded copy's
+/// header when there is one, else decoded (and cached) first.
+pub fn describe(source: &Path, settings: &DataSettings, cache_dir: &Path) -> Result<Description> {
+    let fingerprint = fingerprint(source, settings)?;
+    if let Some(description) =
+        cache::read_description(&cache::path(cache_dir, &fingerprint), &fingerprint)
+    {
+        return Ok(description);
+    }
+    Ok(load(source, settings, cache_dir)?.description())
+}
+
 /// Decodes `source` from scratch.
-fn decode(source: &Path, fingerprint: String) -> Result<Dataset> {
+fn decode(source: &Path, settings: &DataSettings, fingerprint: String) -> Result<Dataset> {
     let tree = open(source)?;
-    let (classes, train, test) = match detect::layout(&tree)? {
-        Layout::CifarBin(dir) => cifar_bin::decode(&tree, &dir)?,
-        Layout::Folders(root) => folder::decode(&tree, &root)?,
+    let layout = detect::layout(&tree)?;
+    if settings.labels.is_some() && !matches!(layout, Layout::Cifar100(_)) {
+        return Err(DataError::LabelsNotCifar100(tree.display("")).into());
+    }
+    let transform = Transform::new(settings);
+    let decoded = match layout {
+        Layout::Cifar10(dir) => transform.apply(cifar_bin::decode_10(&tree, &dir)?),
+        Layout::Cifar100(dir) => {
+            transform.apply(cifar_bin::decode_100(&tree, &dir, settings.labels)?)
+        }
+        Layout::Idx(dir) => transform.apply(idx::decode(&tree, &dir)?),
+        Layout::Folders(root) => folder::decode(&tree, &root, &transform)?,
     };
     Ok(Dataset {
-        classes,
-        train,
-        test,
+        classes: decoded.classes,
+        shape: decoded.shape,
+        train: decoded.train,
+        test: decoded.test,
         fingerprint,
     })
 }
@@ -188,8 +155,11 @@ mod tests {
         let cache = dir.path().join("cache");
         let expected = data.dataset();
         for source in [&folder, &tar_path, &tgz_path, &bin] {
-            let got = load(source, &cache).unwrap();
-            assert_eq!(got.fingerprint, hash::path(source).unwrap());
+            let got = load(source, &DataSettings::default(), &cache).unwrap();
+            assert_eq!(
+                got.fingerprint,
+                fingerprint(source, &DataSettings::default()).unwrap()
+            );
             assert_eq!(
                 Dataset {
                     fingerprint: String::new(),
@@ -208,16 +178,22 @@ mod tests {
         let source = dir.path().join("src");
         write_png_tree(&source, &sample());
         let cache_dir = dir.path().join("cache");
-        let first = load(&source, &cache_dir).unwrap();
+        let first = load(&source, &DataSettings::default(), &cache_dir).unwrap();
         let file = cache::path(&cache_dir, &first.fingerprint);
         assert!(file.is_file());
-        assert_eq!(load(&source, &cache_dir).unwrap(), first);
+        assert_eq!(
+            load(&source, &DataSettings::default(), &cache_dir).unwrap(),
+            first
+        );
 
         // A cached copy that differs from the source proves the second load never decoded.
         let mut planted = first.clone();
         planted.train.labels.reverse();
         cache::write(&file, &planted).unwrap();
-        assert_eq!(load(&source, &cache_dir).unwrap(), planted);
+        assert_eq!(
+            load(&source, &DataSettings::default(), &cache_dir).unwrap(),
+            planted
+        );
     }
 
     #[test]
@@ -226,7 +202,7 @@ mod tests {
         let source = dir.path().join("src");
         write_png_tree(&source, &sample());
         let cache_dir = dir.path().join("cache");
-        let good = load(&source, &cache_dir).unwrap();
+        let good = load(&source, &DataSettings::default(), &cache_dir).unwrap();
         let file = cache::path(&cache_dir, &good.fingerprint);
         let bytes = std::fs::read(&file).unwrap();
 
@@ -240,7 +216,10 @@ mod tests {
         ];
         for bad in damaged {
             std::fs::write(&file, &bad).unwrap();
-            assert_eq!(load(&source, &cache_dir).unwrap(), good);
+            assert_eq!(
+                load(&source, &DataSettings::default(), &cache_dir).unwrap(),
+                good
+            );
             assert_eq!(std::fs::read(&file).unwrap(), bytes, "cache not rewritten");
         }
     }
@@ -250,8 +229,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nowhere.tar.gz");
         for err in [
-            fingerprint(&missing).unwrap_err(),
-            load(&missing, dir.path()).unwrap_err(),
+            fingerprint(&missing, &DataSettings::default()).unwrap_err(),
+            load(&missing, &DataSettings::default(), dir.path()).unwrap_err(),
         ] {
             let msg = format!("{err:#}");
             assert!(
@@ -265,7 +244,7 @@ mod tests {
     fn the_embedded_sample_has_500_train_and_100_test_images_per_class() {
         let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/cifar10-sample.tar.gz");
         let cache = tempfile::tempdir().unwrap();
-        let got = load(&sample, cache.path()).unwrap();
+        let got = load(&sample, &DataSettings::default(), cache.path()).unwrap();
         let cifar10 = crate::testutil::CIFAR10_CLASSES;
         assert_eq!(got.classes, cifar10);
         for (split, per_class) in [(&got.train, 500), (&got.test, 100)] {
@@ -273,6 +252,7 @@ mod tests {
             split.labels.iter().for_each(|&l| counts[l as usize] += 1);
             assert_eq!(counts, [per_class; 10]);
             assert_eq!(split.images.len(), split.len() * IMAGE_BYTES);
+            assert_eq!(got.shape, CIFAR);
         }
     }
 
@@ -281,16 +261,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let data = sample();
         write_png_tree(dir.path(), &data);
-        let before = fingerprint(dir.path()).unwrap();
+        let before = fingerprint(dir.path(), &DataSettings::default()).unwrap();
         std::fs::write(dir.path().join("train/cat/extra.png"), png(&data.test[0].1)).unwrap();
-        assert_ne!(before, fingerprint(dir.path()).unwrap());
+        assert_ne!(
+            before,
+            fingerprint(dir.path(), &DataSettings::default()).unwrap()
+        );
     }
 
     #[test]
     fn channel_stats_are_numpys_mean_and_population_std() {
         // Two images: channel 0 all 0 and all 255, channel 1 all 51, channel 2 half 0
         // half 255 in both. numpy: mean (0.5, 0.2, 0.5), std (0.5, 0, 0.5).
-        let plane = IMAGE_SIZE * IMAGE_SIZE;
+        let plane = CIFAR.plane();
         let mut images = Vec::new();
         for first in [0u8, 255] {
             images.extend(std::iter::repeat_n(first, plane));
@@ -301,7 +284,7 @@ mod tests {
             images,
             labels: vec![0, 1],
         };
-        let (mean, std) = split.channel_stats();
+        let (mean, std) = split.channel_stats(CIFAR);
         for (got, want) in mean.iter().chain(&std).zip([0.5, 0.2, 0.5, 0.5, 0.0, 0.5]) {
             assert!((got - want).abs() < 1e-12, "{mean:?} {std:?}");
         }

@@ -4,7 +4,17 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use super::{Dataset, IMAGE_BYTES, IMAGE_SIZE, Split};
+use super::dataset::{Dataset, ImageShape, Split};
+
+/// The shape of CIFAR images, which the sample has.
+pub(super) const CIFAR: ImageShape = ImageShape {
+    channels: 3,
+    height: 32,
+    width: 32,
+};
+/// Bytes of one sample image.
+pub(super) const IMAGE_BYTES: usize = 3 * 32 * 32;
+const IMAGE_SIZE: usize = 32;
 
 /// A dataset as the tests think of it: class names and `(label, CHW bytes)` per split,
 /// class by class, which is the order every reader must produce.
@@ -23,6 +33,7 @@ impl Sample {
         };
         Dataset {
             classes: self.classes.clone(),
+            shape: CIFAR,
             train: split(&self.train),
             test: split(&self.test),
             fingerprint: String::new(),
@@ -139,4 +150,22 @@ pub(super) fn add_link(
     header.set_mode(0o777);
     header.set_entry_type(kind);
     builder.append_link(&mut header, name, target).unwrap();
+}
+
+/// An IDX file of unsigned-byte images, `height`×`width` each.
+pub(super) fn idx_images(images: &[Vec<u8>], height: u32, width: u32) -> Vec<u8> {
+    let mut out = vec![0, 0, 0x08, 3];
+    for d in [images.len() as u32, height, width] {
+        out.extend(d.to_be_bytes());
+    }
+    images.iter().for_each(|i| out.extend(i));
+    out
+}
+
+/// An IDX file of labels.
+pub(super) fn idx_labels(labels: &[u8]) -> Vec<u8> {
+    let mut out = vec![0, 0, 0x08, 1];
+    out.extend((labels.len() as u32).to_be_bytes());
+    out.extend(labels);
+    out
 }

@@ -297,10 +297,10 @@ pub struct AugmentPatch {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Normalize {
-    /// Mean of R, G, B.
-    pub mean: [f64; 3],
-    /// Standard deviation of R, G, B.
-    pub std: [f64; 3],
+    /// Mean of each channel (R, G, B; one value for grayscale data).
+    pub mean: Vec<f64>,
+    /// Standard deviation of each channel.
+    pub std: Vec<f64>,
 }
 
 /// How inputs are normalised: a `[normalize]` table of values, or `normalize = "auto"`
@@ -575,8 +575,8 @@ mod tests {
         let doc: Doc =
             toml::from_str("[normalize]\nmean = [0.5, 0.5, 0.5]\nstd = [1, 1, 1]").unwrap();
         let values = Normalize {
-            mean: [0.5; 3],
-            std: [1.0; 3],
+            mean: vec![0.5; 3],
+            std: vec![1.0; 3],
         };
         assert_eq!(doc.normalize, NormalizeSetting::Values(values.clone()));
         // Written back as it was read: values as the table they always were.

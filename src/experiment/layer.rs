@@ -59,8 +59,8 @@ pub enum LayerSpec {
         /// The layer's name; by default its kind and position (`conv1`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
-        /// Output features.
-        out: i64,
+        /// Output features: a count, or `"classes"` for as many as the data has classes.
+        out: Outputs,
     },
     /// Dropout with drop probability `p`.
     Dropout {
@@ -243,6 +243,38 @@ impl OneOrMany {
             OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
         }
     }
+}
+
+/// A linear layer's output count: written, or `"classes"`, the data's class count
+/// (known once the plan has the data's description).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged, try_from = "toml::Value")]
+pub enum Outputs {
+    /// A given count.
+    Count(i64),
+    /// `"classes"`.
+    Classes(ClassesWord),
+}
+
+impl TryFrom<toml::Value> for Outputs {
+    type Error = String;
+    fn try_from(v: toml::Value) -> Result<Self, String> {
+        match v {
+            toml::Value::Integer(n) => Ok(Outputs::Count(n)),
+            toml::Value::String(s) if s == "classes" => Ok(Outputs::Classes(ClassesWord::Classes)),
+            other => Err(format!(
+                "out must be a count or \"classes\" (the data's class count), got {other}"
+            )),
+        }
+    }
+}
+
+/// The one word `out` may be instead of a count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClassesWord {
+    /// `"classes"`.
+    Classes,
 }
 
 #[cfg(test)]

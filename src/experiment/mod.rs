@@ -4,6 +4,7 @@
 //! the file, and the line and column where the parser knows them. Nothing here resolves
 //! `extends` or checks values; that is the planner's job.
 
+pub mod dataset;
 pub mod executor;
 pub mod file;
 pub mod layer;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
+use crate::experiment::dataset::DataSettings;
 use crate::experiment::executor::ExecutorSettings;
 
 /// The report's front matter, prose and profiles.
@@ -38,6 +39,9 @@ pub struct ReportFile {
     /// Settings of `report build --executor`.
     #[serde(default)]
     pub executor: ExecutorSettings,
+    /// How the images are prepared (`[data]`).
+    #[serde(default)]
+    pub data: DataSettings,
 }
 
 /// `[pdf]`: whether `out/report.pdf` is written, and on which paper.

@@ -393,7 +393,7 @@ fn text<T: std::fmt::Display>(x: &T) -> String {
     x.to_string()
 }
 
-fn triple(v: &[f64; 3]) -> String {
+fn triple(v: &[f64]) -> String {
     v.iter().map(|x| setting(*x)).collect::<Vec<_>>().join("/")
 }
 

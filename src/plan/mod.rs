@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::experiment::Experiments;
 pub use spec::{RunId, RunSpec, TrainSpec};
+pub use validate::Input;
 
 /// A run's content key: a hash of everything that determines its results.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -123,12 +124,13 @@ pub fn by_run<T>(items: impl IntoIterator<Item = T>, id: impl Fn(&T) -> &RunId) 
     out
 }
 
-/// Resolves every run of every section under `profile`, in report order.
-pub fn runs(exps: &Experiments, profile: &str) -> Result<Vec<RunSpec>> {
+/// Resolves every run of every section under `profile` for data shaped as `input`, in
+/// report order.
+pub fn runs(exps: &Experiments, profile: &str, input: &Input) -> Result<Vec<RunSpec>> {
     let mut out = Vec::new();
     for name in section_order(exps) {
         let section = resolve::section(exps, &name)?;
-        out.extend(resolve::section_runs(exps, &section, profile)?);
+        out.extend(resolve::section_runs(exps, &section, profile, input)?);
     }
     Ok(out)
 }
@@ -232,7 +234,7 @@ optimizer = { type = "sgd", lr = 0.1 }
                 ("vars.toml", &with_variants),
             ],
         );
-        let specs = runs(&exps.unwrap(), "p").unwrap();
+        let specs = runs(&exps.unwrap(), "p", &Input::CIFAR).unwrap();
         // The profile's count where the experiment names none; the experiment's own list,
         // or its one seed, where it does; a variant's over its section's.
         assert_eq!(seeds_of(&specs, "base"), [0, 1, 2]);
@@ -251,7 +253,7 @@ optimizer = { type = "sgd", lr = 0.1 }
         // Seed 0 of three has the key of the same run trained with seed 0 alone: adding
         // seeds to a profile retrains nothing that was there.
         let (_d, one) = experiments("", &[("base.toml", NET)]);
-        let alone = runs(&one.unwrap(), "p").unwrap();
+        let alone = runs(&one.unwrap(), "p", &Input::CIFAR).unwrap();
         assert_eq!(alone.len(), 1);
         assert_eq!(RunKey::of(&alone[0], "fp", DeviceKind::Cpu), keys[0]);
     }
@@ -266,7 +268,10 @@ optimizer = { type = "sgd", lr = 0.1 }
             ("seed = 1\nseeds = 2", "sets both seed and seeds"),
         ] {
             let (_d, exps) = experiments("", &[("base.toml", &format!("{NET}{table}\n"))]);
-            let err = exps.and_then(|e| runs(&e, "p")).map(|_| ()).unwrap_err();
+            let err = exps
+                .and_then(|e| runs(&e, "p", &Input::CIFAR))
+                .map(|_| ())
+                .unwrap_err();
             let msg = format!("{err:#}");
             assert!(
                 msg.contains("base.toml") && msg.contains(want),
@@ -293,7 +298,7 @@ claim = { expect = "worse", metric = "train_loss", against = ["base", "child/y"]
                 ("grand.toml", "extends = \"child\"\n"),
             ],
         );
-        let specs = runs(&exps.unwrap(), "p").unwrap();
+        let specs = runs(&exps.unwrap(), "p", &Input::CIFAR).unwrap();
         let of = |run: &str| specs.iter().find(|s| s.id.to_string() == run).unwrap();
         let y = &of("child/y").claims;
         assert_eq!(y.len(), 1);
@@ -338,7 +343,10 @@ claim = { expect = "worse", metric = "train_loss", against = ["base", "child/y"]
         ] {
             let lone = format!("{file}{NET}");
             let (_d, exps) = experiments("", &[("base.toml", NET), ("lone.toml", &lone)]);
-            let err = exps.and_then(|e| runs(&e, "p")).map(|_| ()).unwrap_err();
+            let err = exps
+                .and_then(|e| runs(&e, "p", &Input::CIFAR))
+                .map(|_| ())
+                .unwrap_err();
             let msg = format!("{err:#}");
             assert!(
                 msg.contains("lone.toml") && msg.contains(want),

@@ -19,7 +19,7 @@ use crate::experiment::layer::{LayerEdit, LayerSpec};
 use crate::experiment::{Experiments, check_name};
 
 use super::spec::{Claim, DEFAULT_VARIANT, RunId, RunSpec};
-use super::validate;
+use super::validate::{self, Input};
 
 /// A section with its whole `extends` chain applied.
 #[derive(Debug, Clone)]
@@ -158,7 +158,12 @@ fn resolve_section(exps: &Experiments, name: &str, stack: &mut Vec<String>) -> R
 }
 
 /// All runs of one section under `profile`.
-pub fn section_runs(exps: &Experiments, section: &Section, profile: &str) -> Result<Vec<RunSpec>> {
+pub fn section_runs(
+    exps: &Experiments,
+    section: &Section,
+    profile: &str,
+    input: &Input,
+) -> Result<Vec<RunSpec>> {
     let report_profile = exps.report.profiles.get(profile).ok_or_else(|| {
         let have: Vec<&str> = exps.report.profiles.keys().map(String::as_str).collect();
         anyhow!(
@@ -218,8 +223,8 @@ pub fn section_runs(exps: &Experiments, section: &Section, profile: &str) -> Res
                 section.path.display()
             )
         };
-        let (train, tsne, shapes, seeds) =
-            validate::finish(&section.layers, &settings).map_err(|e| anyhow!("{context}: {e}"))?;
+        let (train, tsne, shapes, seeds) = validate::finish(&section.layers, &settings, input)
+            .map_err(|e| anyhow!("{context}: {e}"))?;
         let written = patch
             .as_ref()
             .and_then(|p| p.claim.as_ref())
@@ -238,6 +243,7 @@ pub fn section_runs(exps: &Experiments, section: &Section, profile: &str) -> Res
             source: section.path.clone(),
             train,
             tsne,
+            input: input.image,
             shapes,
             seeds: seeds.clone(),
             claims,

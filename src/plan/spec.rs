@@ -128,6 +128,8 @@ pub struct RunSpec {
     pub train: TrainSpec,
     /// How snapshots are embedded.
     pub tsne: TsneSettings,
+    /// The shape of one input image (channels, height, width), from the data.
+    pub input: [i64; 3],
     /// Per-layer output shapes and parameter counts, from shape inference.
     pub shapes: Vec<LayerShape>,
     /// The seeds of this run, in order: one stored run each, `train.seed` being this
@@ -209,6 +211,7 @@ impl RunSpec {
             summary: None,
             parent: None,
             source: PathBuf::from("experiments/x.toml"),
+            input: [3, 32, 32],
             train: TrainSpec {
                 layers,
                 optimizer: OptimizerSpec::Sgd {
@@ -228,8 +231,8 @@ impl RunSpec {
                     vflip: 0.0,
                 },
                 normalize: NormalizeSetting::Values(Normalize {
-                    mean: [0.5; 3],
-                    std: [0.25; 3],
+                    mean: vec![0.5; 3],
+                    std: vec![0.25; 3],
                 }),
                 snapshot_epochs: vec![],
                 snapshot_pca: 50,

@@ -1,8 +1,8 @@
 //! Turns merged settings into a [`TrainSpec`], checking every value once, here.
 
-use crate::data::IMAGE_SIZE;
+use crate::data::Description;
 use crate::experiment::file::{Normalize, NormalizeSetting, OptimizerSpec, SettingsPatch};
-use crate::experiment::layer::LayerSpec;
+use crate::experiment::layer::{LayerSpec, Outputs};
 
 use super::layer::{Layer, LayerOp};
 use super::shape::{self, LayerShape, Shape};
@@ -15,22 +15,65 @@ pub const DEFAULT_PERPLEXITY: f64 = 30.0;
 /// t-SNE iterations unless configured.
 pub const DEFAULT_TSNE_ITERATIONS: i64 = 1000;
 
-/// Validates layers and settings; the error is one line naming the offending value.
+/// What the plan needs of the data: the shape of one input image and the class count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Input {
+    /// Channels, height, width.
+    pub image: [i64; 3],
+    /// How many classes the labels index.
+    pub classes: usize,
+}
+
+impl Input {
+    /// CIFAR-10's input, for tests.
+    #[cfg(test)]
+    pub const CIFAR: Input = Input {
+        image: [3, 32, 32],
+        classes: 10,
+    };
+
+    /// The input of `data`.
+    pub fn of(data: &Description) -> Input {
+        let s = data.shape;
+        Input {
+            image: [s.channels as i64, s.height as i64, s.width as i64],
+            classes: data.classes.len(),
+        }
+    }
+
+    /// The input as the shape of the first layer's input.
+    pub fn shape(&self) -> Shape {
+        Shape::Image(self.image)
+    }
+}
+
+/// Validates layers and settings against the data's `input`; the error is one line
+/// naming the offending value.
 pub fn finish(
     layers: &[LayerSpec],
     settings: &SettingsPatch,
+    input: &Input,
 ) -> Result<(TrainSpec, TsneSettings, Vec<LayerShape>, Vec<u64>), String> {
-    let layers = layers.iter().map(layer).collect::<Result<Vec<_>, _>>()?;
-    let input = Shape::Image([3, IMAGE_SIZE as i64, IMAGE_SIZE as i64]);
-    let shapes = shape::infer(&layers, input)?;
+    let layers = layers
+        .iter()
+        .map(|l| layer(l, input))
+        .collect::<Result<Vec<_>, _>>()?;
+    let shapes = shape::infer(&layers, input.shape())?;
     let flattens = layers.iter().filter(|l| l.op == LayerOp::Flatten).count();
     if flattens != 1 {
         return Err(format!(
             "a model needs exactly one flatten layer (its output is the latent vector), found {flattens}"
         ));
     }
-    if !matches!(layers.last().map(|l| &l.op), Some(LayerOp::Linear { .. })) {
+    let Some(LayerOp::Linear { out }) = layers.last().map(|l| &l.op) else {
         return Err("the last layer must be linear: it outputs the class scores".into());
+    };
+    if *out != input.classes as i64 {
+        let classes = input.classes;
+        return Err(format!(
+            "the last layer outputs {out} values but the data has {classes} classes \
+             (write out = \"classes\" to follow the data)"
+        ));
     }
 
     let training = settings.training.clone().unwrap_or_default();
@@ -64,20 +107,28 @@ pub fn finish(
     probability("[augment] hflip", augment.hflip, true)?;
     probability("[augment] vflip", augment.vflip, true)?;
 
-    let normalize = settings
-        .normalize
-        .clone()
-        .unwrap_or(NormalizeSetting::Values(Normalize {
-            mean: [0.0; 3],
-            std: [1.0; 3],
-        }));
-    if let NormalizeSetting::Values(values) = &normalize
-        && (values.std.iter().any(|s| !(s.is_finite() && *s > 0.0))
-            || values.mean.iter().any(|m| !m.is_finite()))
-    {
-        return Err(format!(
-            "[normalize] needs finite means and positive stds, got {values:?}"
-        ));
+    let normalize = settings.normalize.clone().unwrap_or_else(|| {
+        let channels = input.image[0] as usize;
+        NormalizeSetting::Values(Normalize {
+            mean: vec![0.0; channels],
+            std: vec![1.0; channels],
+        })
+    });
+    if let NormalizeSetting::Values(values) = &normalize {
+        if values.std.iter().any(|s| !(s.is_finite() && *s > 0.0))
+            || values.mean.iter().any(|m| !m.is_finite())
+        {
+            return Err(format!(
+                "[normalize] needs finite means and positive stds, got {values:?}"
+            ));
+        }
+        let channels = input.image[0] as usize;
+        let (m, d) = (values.mean.len(), values.std.len());
+        if m != channels || d != channels {
+            return Err(format!(
+                "[normalize] has {m} means and {d} stds but the data's images have {channels} channels"
+            ));
+        }
     }
 
     let tsne = settings.tsne.clone().unwrap_or_default();
@@ -136,7 +187,7 @@ pub fn finish(
     Ok((train, tsne_settings, shapes, seeds))
 }
 
-fn layer(spec: &LayerSpec) -> Result<Layer, String> {
+fn layer(spec: &LayerSpec, input: &Input) -> Result<Layer, String> {
     let id = spec.id().expect("ids assigned by the resolver").to_owned();
     let at = |what: &str, v: i64| positive(&format!("layer {id}: {what}"), v);
     let op = match *spec {
@@ -172,6 +223,10 @@ fn layer(spec: &LayerSpec) -> Result<Layer, String> {
         }
         LayerSpec::Flatten { .. } => LayerOp::Flatten,
         LayerSpec::Linear { out, .. } => {
+            let out = match out {
+                Outputs::Count(n) => n,
+                Outputs::Classes(_) => input.classes as i64,
+            };
             at("out", out)?;
             LayerOp::Linear { out }
         }

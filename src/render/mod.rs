@@ -163,9 +163,15 @@ pub fn preflight(project: &Project, inventory: &Inventory) -> Result<()> {
 /// this profile (`build.json`); without one, with the fingerprint and the device the
 /// run itself recorded, which still proves the run was trained for this very spec.
 pub fn survey_store(project: &Project, profile: &str) -> Result<Inventory> {
-    let specs = project.all_runs(profile)?;
     let store = &project.store;
     let built = BuildInfo::last(store, profile);
+    // The plan needs the data's shape and classes: the last build recorded them, so a
+    // store can be rendered where its data is not.
+    let description = match built.as_ref().and_then(|b| b.data_description.clone()) {
+        Some(d) => d,
+        None => project.data(profile, None)?.description,
+    };
+    let specs = project.all_runs(profile, &description)?;
     Ok(project.survey(profile, specs, |spec| match &built {
         Some(b) => (b.data_fingerprint.clone(), b.devices()),
         None => fsx::read_json::<RunRecord>(&store.run(profile, &spec.seed_run()).record())
@@ -444,7 +450,8 @@ mod tests {
         use crate::plan::{DeviceKind, Devices};
         use crate::store::RunState;
         let (_d, p) = stored();
-        let specs = p.all_runs("p").unwrap();
+        let data = crate::data::Description::cifar10(FINGERPRINT);
+        let specs = p.all_runs("p", &data).unwrap();
         let base_state = |devices: Devices| {
             let inv = p.survey("p", specs.clone(), |_| (FINGERPRINT.to_owned(), devices));
             let run = inv.runs.into_iter().find(|r| r.spec.id.section == "base");

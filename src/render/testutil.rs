@@ -21,6 +21,7 @@ pub(super) const FINGERPRINT: &str =
 /// widens conv1); `results` (a name that collides with a fixed anchor) extends `base`.
 pub(super) fn project() -> (tempfile::TempDir, Project) {
     let dir = tempfile::tempdir().unwrap();
+    write_data(&dir.path().join("data/none"));
     let exp = dir.path().join("experiments");
     fs::create_dir_all(exp.join("prose")).unwrap();
     let write = |name: &str, text: &str| fs::write(exp.join(name), text).unwrap();
@@ -80,10 +81,26 @@ vflip = 0.5
     (dir, project)
 }
 
+/// CIFAR-10's binary layout with one black image per batch: what planning reads of
+/// the data (10 classes of 3×32×32 images) when a test renders without build.json.
+fn write_data(dir: &std::path::Path) {
+    fs::create_dir_all(dir).unwrap();
+    let record = [vec![0u8], vec![0u8; 3072]].concat();
+    for k in 1..=5 {
+        fs::write(dir.join(format!("data_batch_{k}.bin")), &record).unwrap();
+    }
+    fs::write(dir.join("test_batch.bin"), &record).unwrap();
+    fs::write(
+        dir.join("batches.meta.txt"),
+        crate::testutil::CIFAR10_CLASSES.join("\n"),
+    )
+    .unwrap();
+}
+
 /// The spec of `section/variant` under profile `p`.
 pub(super) fn spec(project: &Project, id: &str) -> RunSpec {
     project
-        .runs("p", &[])
+        .runs("p", &[], &crate::data::Description::cifar10(FINGERPRINT))
         .unwrap()
         .into_iter()
         .find(|s| s.id.to_string() == id)
@@ -154,7 +171,7 @@ pub(super) fn seeded() -> (tempfile::TempDir, Project) {
 /// The spec of `section/variant` with `seed` under profile `p`.
 pub(super) fn seed_spec(project: &Project, id: &str, seed: u64) -> RunSpec {
     project
-        .runs("p", &[])
+        .runs("p", &[], &crate::data::Description::cifar10(FINGERPRINT))
         .unwrap()
         .into_iter()
         .find(|s| s.id.to_string() == id && s.train.seed == seed)
@@ -237,6 +254,7 @@ pub(super) fn store_build_info(project: &Project) {
         git_commit: Some("abc1234".into()),
         data: "data/none".into(),
         data_fingerprint: FINGERPRINT.into(),
+        data_description: Some(crate::data::Description::cifar10(FINGERPRINT)),
         device: crate::plan::DeviceKind::Cpu,
         reuse_any_device: false,
         started: t,

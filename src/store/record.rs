@@ -257,6 +257,10 @@ pub struct BuildInfo {
     pub data: String,
     /// Its content fingerprint.
     pub data_fingerprint: String,
+    /// What the data holds, so the report can be planned again without it (absent in
+    /// build.json files from before).
+    #[serde(default)]
+    pub data_description: Option<crate::data::Description>,
     /// The kind of device it trained on (the CPU for build.json files from before).
     #[serde(default)]
     pub device: DeviceKind,

@@ -56,14 +56,15 @@ pub struct Normalizer {
 impl Normalizer {
     /// Puts the constants on `device` once.
     pub fn new(n: &Normalize, device: Device) -> Self {
-        let t = |v: [f64; 3]| {
-            Tensor::from_slice(&v.map(|x| x as f32))
-                .view([1, 3, 1, 1])
+        let t = |v: &[f64]| {
+            let v: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+            Tensor::from_slice(&v)
+                .view([1, v.len() as i64, 1, 1])
                 .to_device(device)
         };
         Normalizer {
-            mean: t(n.mean),
-            std: t(n.std),
+            mean: t(&n.mean),
+            std: t(&n.std),
         }
     }
 
@@ -119,8 +120,8 @@ mod tests {
     fn normalizer_uses_per_channel_constants() {
         let n = Normalizer::new(
             &Normalize {
-                mean: [0.5, 0.0, 1.0],
-                std: [0.5, 1.0, 2.0],
+                mean: vec![0.5, 0.0, 1.0],
+                std: vec![0.5, 1.0, 2.0],
             },
             Device::Cpu,
         );

@@ -20,7 +20,7 @@ use anyhow::Result;
 use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
 
-use crate::data::{Dataset, IMAGE_SIZE};
+use crate::data::Dataset;
 use crate::fsx;
 use crate::plan::RunSpec;
 use crate::plan::schedule;
@@ -53,9 +53,11 @@ pub struct DeviceData {
 impl DeviceData {
     /// Copies `ds` to `device` as uint8 images and int64 labels.
     pub fn new(ds: &Dataset, device: Device) -> Self {
+        let shape = ds.shape;
         let images = |s: &crate::data::Split| {
+            let (c, h, w) = (shape.channels, shape.height, shape.width);
             Tensor::from_slice(&s.images)
-                .view([s.len() as i64, 3, IMAGE_SIZE as i64, IMAGE_SIZE as i64])
+                .view([s.len() as i64, c as i64, h as i64, w as i64])
                 .to_device(device)
         };
         let labels = |s: &crate::data::Split| {
@@ -71,7 +73,7 @@ impl DeviceData {
             classes: ds.classes.clone(),
             device,
             train_stats: {
-                let (mean, std) = ds.train.channel_stats();
+                let (mean, std) = ds.train.channel_stats(shape);
                 Normalize { mean, std }
             },
         }
@@ -120,7 +122,7 @@ pub fn train(
     let device = data.device;
     tch::manual_seed(t.seed as i64);
     let vs = nn::VarStore::new(device);
-    let input = Shape::Image([3, IMAGE_SIZE as i64, IMAGE_SIZE as i64]);
+    let input = Shape::Image(spec.input);
     let net = Net::new(
         &vs.root(),
         &spec.shapes,

@@ -49,9 +49,9 @@ pub fn model_py(spec: &RunSpec, normalize: &Normalize, input: Shape, classes: &[
         "\n# The input normalisation the run trained and was tested with: uint8 values / 255,\n\
          # then (x - MEAN) / STD per channel, in R, G, B order (see preprocess).\n",
     );
-    let floats = |v: [f64; 3]| tuple_items(&v.map(|x| format!("{x:?}")));
-    let _ = writeln!(s, "MEAN = ({})", floats(normalize.mean));
-    let _ = writeln!(s, "STD = ({})", floats(normalize.std));
+    let floats = |v: &[f64]| tuple_items(&v.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>());
+    let _ = writeln!(s, "MEAN = ({})", floats(&normalize.mean));
+    let _ = writeln!(s, "STD = ({})", floats(&normalize.std));
     s.push_str(
         "# The memory layout the run computed in. channels_last changes only the strides, not\n\
          # the values; keeping it picks the kernels the run used, so the floats agree too.\n",
@@ -344,8 +344,8 @@ mod tests {
     /// What `RunSpec::example` normalises with.
     fn example_normalize() -> Normalize {
         Normalize {
-            mean: [0.5; 3],
-            std: [0.25; 3],
+            mean: vec![0.5; 3],
+            std: vec![0.25; 3],
         }
     }
 

@@ -362,7 +362,12 @@ fn a_clean_download_is_verified_unpacked_and_found_by_the_full_profile() {
 
     // The reader takes the folder as it is, and the profile finds it by itself.
     let cache = tempfile::tempdir().unwrap();
-    let data = report::data::load(&s.data("cifar-10-batches-bin"), cache.path()).unwrap();
+    let data = report::data::load(
+        &s.data("cifar-10-batches-bin"),
+        &Default::default(),
+        cache.path(),
+    )
+    .unwrap();
     assert_eq!(data.classes, fixture::CLASSES);
     assert_eq!((data.train.len(), data.test.len()), (100, 40));
     s.project.ok(&["list", "--profile", "full"]);

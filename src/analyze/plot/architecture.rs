@@ -115,13 +115,12 @@ impl Diagram {
         let changes = parent.map_or_else(LayerChanges::default, |p| {
             LayerChanges::between(&p.train.layers, &spec.train.layers)
         });
-        let size = crate::data::IMAGE_SIZE as i64;
         let mut rows = vec![Row::Block {
             kind: Kind::Input,
             label: "input image".to_owned(),
             extras: Vec::new(),
             ids: Vec::new(),
-            output: Shape::Image([3, size, size]),
+            output: Shape::Image(spec.input),
             params: 0,
             status: Status::Same,
         }];
