@@ -169,8 +169,8 @@ pub struct ServeArgs {
 /// The `report data` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum DataCommand {
-    /// Download an official dataset release (resuming a cut download), check its SHA-256,
-    /// and unpack it into data/ (e.g. data/cifar-10-batches-bin for the full profile).
+    /// Download an official dataset release (resuming a cut download), check its published
+    /// checksum, and put it into data/ (e.g. data/cifar-10-batches-bin for the full profile).
     Fetch(FetchArgs),
 }
 
@@ -181,18 +181,25 @@ pub struct FetchArgs {
     #[arg(value_parser = clap::builder::PossibleValuesParser::new(
         data::fetch::RELEASES.iter().map(|r| r.name)))]
     pub dataset: String,
-    /// A mirror to download from; it must serve the same bytes as the official URL.
-    #[arg(long)]
-    pub url: Option<String>,
-    /// Folder to unpack into (default: data/ in the project root).
+    /// A mirror to download from instead of the official ones; repeat it for several,
+    /// tried in order. For cifar10 and cifar100 it is the archive's URL; for the MNIST
+    /// family a base URL the file names are appended to. It must serve the same bytes.
+    #[arg(long, value_name = "URL")]
+    pub url: Vec<String>,
+    /// Folder to put the dataset in (default: data/ in the project root).
     #[arg(long)]
     pub dest: Option<PathBuf>,
-    /// Expected SHA-256 instead of the built-in one: for mirrors of other files, and tests.
+    /// Expected SHA-256 instead of the built-in one, for a single-file release: for
+    /// mirrors of other files, and tests.
     #[arg(long, hide = true, requires = "size")]
     pub sha256: Option<String>,
     /// Expected size in bytes, with --sha256.
     #[arg(long, hide = true, requires = "sha256")]
     pub size: Option<u64>,
+    /// Expected checksums instead of the built-in ones, for a multi-file release: a text
+    /// file of `NAME MD5-or-SHA256 [SIZE]` lines, one per file.
+    #[arg(long, hide = true, value_name = "FILE", conflicts_with_all = ["sha256", "size"])]
+    pub checksums: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -39,6 +39,16 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(format!("{:x}", hasher.finalize()))
 }
 
+/// Hex MD5 of a file's content, streaming: torchvision publishes only MD5s for MNIST and
+/// its look-alikes. It checks that a download is the published file, not that nobody
+/// tampered with it, which MD5 can no longer promise.
+pub fn md5_file(path: &Path) -> Result<String> {
+    use md5::{Digest as _, Md5};
+    let mut hasher = Md5::new();
+    stream(path, |chunk| hasher.update(chunk))?;
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
 /// Feeds a file to `consume` in 1 MiB chunks, so large files never sit in memory.
 fn stream(path: &Path, mut consume: impl FnMut(&[u8])) -> Result<()> {
     let mut f = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -115,6 +125,29 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         let err = sha256_file(&dir.path().join("none")).unwrap_err();
+        assert!(format!("{err:#}").contains("cannot read"), "{err:#}");
+    }
+
+    #[test]
+    fn md5_file_matches_the_rfc_1321_test_vectors() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("f");
+        for (text, md5) in [
+            ("", "d41d8cd98f00b204e9800998ecf8427e"),
+            ("abc", "900150983cd24fb0d6963f7d28e17f72"),
+            ("message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
+        ] {
+            std::fs::write(&f, text).unwrap();
+            assert_eq!(md5_file(&f).unwrap(), md5, "{text:?}");
+        }
+        // Past one 1 MiB chunk, so a chunk dropped or fed twice changes the digest.
+        std::fs::write(&f, vec![b'a'; (1 << 20) + 1]).unwrap();
+        let whole = {
+            use md5::{Digest as _, Md5};
+            format!("{:x}", Md5::digest(vec![b'a'; (1 << 20) + 1]))
+        };
+        assert_eq!(md5_file(&f).unwrap(), whole);
+        let err = md5_file(&dir.path().join("none")).unwrap_err();
         assert!(format!("{err:#}").contains("cannot read"), "{err:#}");
     }
 

@@ -1,7 +1,8 @@
 //! `report data fetch` end to end, against a small archive in the CIFAR-10 binary
-//! format served by a local HTTP server that can cut a download half-way, corrupt it,
-//! ignore `Range` or answer an error status. Nothing here touches the network: the
-//! built-in checksum is swapped for the test archive's with the hidden `--sha256`/`--size`.
+//! format, or four generated `.gz` files standing for MNIST, served by a local HTTP
+//! server that can cut a download half-way, corrupt it, ignore `Range` or answer an error
+//! status. Nothing here touches the network: the built-in checksums are swapped for the
+//! test files' with the hidden `--sha256`/`--size` (an archive) or `--checksums` (MNIST).
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -32,6 +33,9 @@ enum Mode {
     Normal,
     /// As `Normal`, but the first response ends after this many body bytes, mid-stream.
     CutFirstAt(usize),
+    /// As `Normal`, but the response to request number `.0` (from 0) ends after `.1`
+    /// body bytes.
+    CutRequestAt(usize, usize),
     /// As `Normal`, with one byte of the body flipped.
     Corrupt,
     /// Always the whole file with 200, whatever the `Range`.
@@ -40,53 +44,75 @@ enum Mode {
     Status(u16),
 }
 
-/// A threaded HTTP/1.1 server on 127.0.0.1 serving one file; it records the `Range`
-/// header (or its absence) of every request.
+/// One request: its path and its `Range` header, if any.
+type Request = (String, Option<String>);
+
+/// The files a server has: `(path, body)`, where the path `*` matches any request.
+type Files = Vec<(String, Vec<u8>)>;
+
+/// A threaded HTTP/1.1 server on 127.0.0.1; it records the path and `Range` header (or
+/// its absence) of every request.
 struct Server {
     url: String,
-    ranges: Arc<Mutex<Vec<Option<String>>>>,
+    /// `http://127.0.0.1:PORT`, for servers of several files.
+    base: String,
+    requests: Arc<Mutex<Vec<Request>>>,
 }
 
 impl Server {
+    /// Serves `body` whatever the path.
     fn start(body: Vec<u8>, mode: Mode) -> Server {
+        Server::files(vec![("*".into(), body)], mode)
+    }
+
+    /// Serves each of `files` at its path, and 404 elsewhere.
+    fn files(files: Files, mode: Mode) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let ranges = Arc::new(Mutex::new(Vec::new()));
-        let log = Arc::clone(&ranges);
-        let body = Arc::new(body);
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&requests);
+        let files = Arc::new(files);
         std::thread::spawn(move || {
             for (i, stream) in listener.incoming().enumerate() {
                 let Ok(stream) = stream else { continue };
-                let (body, log) = (Arc::clone(&body), Arc::clone(&log));
+                let (files, log) = (Arc::clone(&files), Arc::clone(&log));
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &body, mode, i == 0, &log);
+                    let _ = serve(stream, &files, mode, i, &log);
                 });
             }
         });
+        let base = format!("http://127.0.0.1:{port}");
         Server {
-            url: format!("http://127.0.0.1:{port}/cifar-10-binary.tar.gz"),
-            ranges,
+            url: format!("{base}/cifar-10-binary.tar.gz"),
+            base,
+            requests,
         }
     }
 
     /// The `Range` header of each request so far, in order.
     fn ranges(&self) -> Vec<Option<String>> {
-        self.ranges.lock().unwrap().clone()
+        self.requests().into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Each request so far, in order.
+    fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
     }
 }
 
 fn serve(
     mut stream: TcpStream,
-    file: &[u8],
+    files: &Files,
     mode: Mode,
-    first: bool,
-    log: &Mutex<Vec<Option<String>>>,
+    index: usize,
+    log: &Mutex<Vec<Request>>,
 ) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut range = None;
     let mut line = String::new();
     reader.read_line(&mut line)?;
+    let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
     loop {
         line.clear();
         if reader.read_line(&mut line)? == 0 || line.trim_end().is_empty() {
@@ -98,14 +124,15 @@ fn serve(
             range = Some(value.trim().to_owned());
         }
     }
-    log.lock().unwrap().push(range.clone());
+    log.lock().unwrap().push((path.clone(), range.clone()));
 
-    if let Mode::Status(code) = mode {
-        let head =
-            format!("HTTP/1.1 {code} Nope\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-        return stream.write_all(head.as_bytes());
-    }
-    let mut body = file.to_vec();
+    let file = files.iter().find(|(p, _)| p == "*" || *p == path);
+    let file = match (mode, file) {
+        (Mode::Status(code), _) => return empty(&mut stream, code),
+        (_, None) => return empty(&mut stream, 404),
+        (_, Some((_, body))) => body,
+    };
+    let mut body = file.clone();
     if mode == Mode::Corrupt {
         let mid = body.len() / 2;
         body[mid] ^= 0xff;
@@ -136,14 +163,25 @@ fn serve(
         format!("{head}Content-Type: application/gzip\r\nConnection: close\r\n\r\n").as_bytes(),
     )?;
     let rest = &body[start.unwrap_or(0)..];
-    match mode {
-        Mode::CutFirstAt(n) if first => {
+    let cut_after = match mode {
+        Mode::CutFirstAt(n) if index == 0 => Some(n),
+        Mode::CutRequestAt(i, n) if index == i => Some(n),
+        _ => None,
+    };
+    match cut_after {
+        Some(n) => {
             stream.write_all(&rest[..n])?;
             stream.flush()?;
             stream.shutdown(Shutdown::Both)
         }
-        _ => stream.write_all(rest),
+        None => stream.write_all(rest),
     }
+}
+
+/// Answers `code` with an empty body.
+fn empty(stream: &mut TcpStream, code: u16) -> std::io::Result<()> {
+    let head = format!("HTTP/1.1 {code} Nope\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes())
 }
 
 /// A `cifar-10-batches-bin` folder in the official layout with tiny batches: 100 train
@@ -525,7 +563,8 @@ fn bad_arguments_are_refused_before_any_download() {
         "{err}"
     );
     for args in [
-        &["data", "fetch", "cifar100"][..],
+        // cifar100 is known now; an unknown name is refused by the argument parser.
+        &["data", "fetch", "svhn"][..],
         &["data", "fetch", "cifar10", "--size", "5"][..],
     ] {
         let out = run(s.project.root(), args);
@@ -555,4 +594,343 @@ fn a_second_fetch_into_the_same_folder_fails_instead_of_interleaving() {
         [Some("bytes=100-".to_owned()), Some("bytes=100-".to_owned())]
     );
     s.assert_unpacked();
+}
+
+/// The four files of MNIST, as torchvision and the publishers name them.
+const MNIST_FILES: [&str; 4] = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+];
+
+/// torchvision's MNIST class names, one line each.
+const MNIST_CLASSES: &str = "0 - zero\n1 - one\n2 - two\n3 - three\n4 - four\n5 - five\n\
+                             6 - six\n7 - seven\n8 - eight\n9 - nine\n";
+
+fn md5(bytes: &[u8]) -> String {
+    use md5::{Digest as _, Md5};
+    format!("{:x}", Md5::digest(bytes))
+}
+
+/// A project, four distinct generated `.gz` files standing for MNIST's, and a
+/// `--checksums` file with their MD5s.
+struct Mnist {
+    project: TinyProject,
+    _src: tempfile::TempDir,
+    files: Vec<(&'static str, Vec<u8>)>,
+    checksums: PathBuf,
+}
+
+impl Mnist {
+    /// With sizes in the checksums file for the files whose index `sized` holds.
+    fn new(sized: &[usize]) -> Mnist {
+        let project = TinyProject::new();
+        project.write("experiments/report.toml", REPORT_TOML);
+        let files: Vec<(&str, Vec<u8>)> = MNIST_FILES
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                // Varied bytes, so the gzip stream is a few KiB and a cut lands mid-file.
+                let raw: Vec<u8> = (0..20_000u32)
+                    .map(|k| (k.wrapping_mul(2_654_435_761 + i as u32) >> 13) as u8)
+                    .collect();
+                gz.write_all(&raw).unwrap();
+                (*name, gz.finish().unwrap())
+            })
+            .collect();
+        let src = tempfile::tempdir().unwrap();
+        let checksums = src.path().join("sums.txt");
+        let mut s = Mnist {
+            project,
+            _src: src,
+            files,
+            checksums,
+        };
+        s.write_checksums(sized, None);
+        s
+    }
+
+    /// Rewrites the checksums file; `wrong` gives file `.0` the MD5 of `.1` instead.
+    fn write_checksums(&mut self, sized: &[usize], wrong: Option<(usize, &[u8])>) {
+        let mut text = String::from("# generated by the test\n");
+        for (i, (name, body)) in self.files.iter().enumerate() {
+            let sum = match wrong {
+                Some((w, other)) if w == i => md5(other),
+                _ => md5(body),
+            };
+            let size = if sized.contains(&i) {
+                format!(" {}", body.len())
+            } else {
+                String::new()
+            };
+            text.push_str(&format!("{name} {sum}{size}\n"));
+        }
+        fs::write(&self.checksums, text).unwrap();
+    }
+
+    /// The server's files, under `/mnist/`.
+    fn served(&self) -> Files {
+        let files = self.files.iter();
+        files
+            .map(|(n, b)| (format!("/mnist/{n}"), b.clone()))
+            .collect()
+    }
+
+    /// `report data fetch mnist --url BASE…` with the test files' checksums.
+    fn fetch(&self, bases: &[&str]) -> Output {
+        let mut args = vec!["data", "fetch", "mnist"];
+        for base in bases {
+            args.extend(["--url", base]);
+        }
+        args.extend(["--checksums", self.checksums.to_str().unwrap()]);
+        run(self.project.root(), &args)
+    }
+
+    fn data(&self, rel: &str) -> PathBuf {
+        self.project.path("data").join(rel)
+    }
+
+    fn part(&self, i: usize) -> PathBuf {
+        self.data(&format!(".mnist-{}.part", MNIST_FILES[i]))
+    }
+
+    /// Asserts that `data/mnist` holds the four files byte for byte (not gunzipped) and
+    /// torchvision's class names, and nothing else is left in `data/`.
+    fn assert_placed(&self) {
+        let target = self.data("mnist");
+        let mut names = listing(&target);
+        names.sort();
+        let mut want: Vec<String> = MNIST_FILES.map(String::from).to_vec();
+        want.push("classes.txt".into());
+        want.sort();
+        assert_eq!(names, want);
+        for (name, body) in &self.files {
+            assert_eq!(&fs::read(target.join(name)).unwrap(), body, "{name}");
+        }
+        assert_eq!(
+            fs::read_to_string(target.join("classes.txt")).unwrap(),
+            MNIST_CLASSES
+        );
+        let mut top = listing(&self.project.path("data"));
+        top.sort();
+        assert_eq!(top, ["mnist", "tiny"], "leftovers in data/");
+    }
+}
+
+/// A URL on a port where nothing listens.
+fn closed_url() -> String {
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/mnist/", closed.local_addr().unwrap());
+    drop(closed);
+    url
+}
+
+#[test]
+fn a_multi_file_release_lands_whole_with_its_class_names() {
+    let s = Mnist::new(&[0, 2]);
+    let server = Server::files(s.served(), Mode::Normal);
+    // No trailing slash: the base gets one before the file names.
+    let base = format!("{}/mnist", server.base);
+    let out = s.fetch(&[&base]);
+    let log = succeeded(&out);
+    assert!(log.contains("checking size and MD5"), "{log}");
+    assert!(
+        log.contains("t10k-labels-idx1-ubyte.gz: checking MD5"),
+        "{log}"
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with("MNIST is ready in "), "{stdout}");
+    assert!(stdout.trim_end().ends_with("data/mnist"), "{stdout}");
+    let paths: Vec<String> = server.requests().into_iter().map(|(p, _)| p).collect();
+    assert_eq!(paths, MNIST_FILES.map(|n| format!("/mnist/{n}")));
+    s.assert_placed();
+
+    // A second run replaces the folder whole, downloading again.
+    fs::write(s.data("mnist/stale.txt"), b"old").unwrap();
+    succeeded(&s.fetch(&[&base]));
+    s.assert_placed();
+}
+
+#[test]
+fn a_mirror_that_is_down_or_lacks_the_file_gives_way_to_the_next() {
+    let s = Mnist::new(&[]);
+    let good = Server::files(s.served(), Mode::Normal);
+    let missing = Server::files(Vec::new(), Mode::Normal);
+    let down = closed_url();
+    let (missing_base, good_base) = (
+        format!("{}/", missing.base),
+        format!("{}/mnist/", good.base),
+    );
+    let log = succeeded(&s.fetch(&[&down, &missing_base, &good_base]));
+    let first = format!(
+        "{down}{}: connection refused; trying the next mirror",
+        MNIST_FILES[0]
+    );
+    assert!(log.contains(&first), "{log}");
+    let second = format!(
+        "{missing_base}{}: HTTP 404 Not Found; trying",
+        MNIST_FILES[0]
+    );
+    assert!(log.contains(&second), "{log}");
+    assert_eq!(good.requests().len(), 4);
+    assert_eq!(
+        missing.requests().len(),
+        4,
+        "each file tries the mirrors in order"
+    );
+    s.assert_placed();
+}
+
+#[test]
+fn when_every_mirror_fails_each_is_named_and_nothing_is_written() {
+    let s = Mnist::new(&[]);
+    let missing = Server::files(Vec::new(), Mode::Normal);
+    let down = closed_url();
+    let missing_base = format!("{}/", missing.base);
+    let err = failed(&s.fetch(&[&down, &missing_base]));
+    let name = MNIST_FILES[0];
+    let want = format!(
+        "every mirror failed: {down}{name}: connection refused; \
+         {missing_base}{name}: HTTP 404 Not Found"
+    );
+    assert!(err.ends_with(&want), "{err}");
+    assert_eq!(listing(&s.project.path("data")), ["tiny"]);
+}
+
+#[test]
+fn a_wrong_md5_deletes_that_download_only_and_creates_no_folder() {
+    let mut s = Mnist::new(&[]);
+    let other = s.files[0].1.clone();
+    s.write_checksums(&[], Some((1, &other)));
+    let server = Server::files(s.served(), Mode::Normal);
+    let base = format!("{}/mnist/", server.base);
+    let err = failed(&s.fetch(&[&base]));
+    let want = format!(
+        "{base}{}: MD5 is {}, expected {}; the download is corrupt or the mirror serves \
+         another file (deleted the download, nothing else was changed)",
+        MNIST_FILES[1],
+        md5(&s.files[1].1),
+        md5(&other)
+    );
+    assert!(err.ends_with(&want), "{err}");
+    assert!(!s.part(1).exists(), "the bad download was kept");
+    assert!(!s.data("mnist").exists());
+    // The file before it was verified: its part stays, and only it, for the next run.
+    assert_eq!(fs::read(s.part(0)).unwrap(), s.files[0].1);
+    let mut top = listing(&s.project.path("data"));
+    top.sort();
+    assert_eq!(top, [".mnist-train-images-idx3-ubyte.gz.part", "tiny"]);
+    assert_eq!(server.requests().len(), 2, "stops at the bad file");
+
+    s.write_checksums(&[], None);
+    let log = succeeded(&s.fetch(&[&base]));
+    assert!(log.contains("already downloaded"), "{log}");
+    let paths: Vec<String> = server.requests().into_iter().map(|(p, _)| p).collect();
+    let rest: Vec<String> = MNIST_FILES[1..]
+        .iter()
+        .map(|n| format!("/mnist/{n}"))
+        .collect();
+    assert_eq!(paths[2..], rest);
+    s.assert_placed();
+}
+
+#[test]
+fn a_cut_multi_file_download_resumes_where_it_stopped_and_keeps_finished_files() {
+    // No sizes: the checksum alone says which parts are complete, the server's
+    // Content-Length that the third was cut.
+    let s = Mnist::new(&[]);
+    let half = s.files[2].1.len() / 2;
+    let server = Server::files(s.served(), Mode::CutRequestAt(2, half));
+    let base = format!("{}/mnist/", server.base);
+    let err = failed(&s.fetch(&[&base]));
+    assert!(
+        err.contains(&format!("{base}{}: connection cut", MNIST_FILES[2])),
+        "{err}"
+    );
+    assert!(err.contains("run the command again to resume"), "{err}");
+    assert_eq!(fs::read(s.part(2)).unwrap(), s.files[2].1[..half]);
+    for i in [0, 1] {
+        assert_eq!(fs::read(s.part(i)).unwrap(), s.files[i].1, "part {i}");
+    }
+    assert!(!s.part(3).exists() && !s.data("mnist").exists());
+
+    let log = succeeded(&s.fetch(&[&base]));
+    assert!(log.contains("resuming"), "{log}");
+    let second: Vec<Request> = server.requests()[3..].to_vec();
+    assert_eq!(
+        second,
+        [
+            (
+                format!("/mnist/{}", MNIST_FILES[2]),
+                Some(format!("bytes={half}-"))
+            ),
+            (format!("/mnist/{}", MNIST_FILES[3]), None),
+        ],
+        "the finished files are not downloaded again"
+    );
+    s.assert_placed();
+}
+
+#[test]
+fn overrides_of_the_wrong_kind_are_refused_before_any_download() {
+    let s = Mnist::new(&[]);
+    let sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let err = failed(&run(
+        s.project.root(),
+        &["data", "fetch", "mnist", "--sha256", sha, "--size", "5"],
+    ));
+    assert!(
+        err.ends_with(
+            "--sha256/--size are for single-file releases; mnist has 4 files: pass --checksums FILE"
+        ),
+        "{err}"
+    );
+    let sums = s.checksums.to_str().unwrap();
+    let err = failed(&run(
+        s.project.root(),
+        &["data", "fetch", "cifar100", "--checksums", sums],
+    ));
+    assert!(
+        err.contains("cifar100 is one file: pass --sha256 and --size"),
+        "{err}"
+    );
+    let out = run(
+        s.project.root(),
+        &[
+            "data",
+            "fetch",
+            "mnist",
+            "--checksums",
+            sums,
+            "--sha256",
+            sha,
+            "--size",
+            "5",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    fs::write(&s.checksums, "train-images-idx3-ubyte.gz 1234\n").unwrap();
+    let err = failed(&run(
+        s.project.root(),
+        &["data", "fetch", "mnist", "--checksums", sums],
+    ));
+    assert!(err.contains("sums.txt:1: 1234: expected an MD5"), "{err}");
+    assert_eq!(listing(&s.project.path("data")), ["tiny"]);
+
+    let help = run(s.project.root(), &["data", "fetch", "--help"]);
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(
+        help.contains("[possible values: cifar10, cifar100, mnist, fashion-mnist, kmnist]"),
+        "{help}"
+    );
+    assert!(
+        help.contains("a base URL the file names are appended to"),
+        "{help}"
+    );
+    assert!(
+        !help.contains("--checksums") && !help.contains("--sha256"),
+        "{help}"
+    );
 }

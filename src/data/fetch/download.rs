@@ -1,5 +1,6 @@
-//! Getting the bytes: the HTTP download into the `.part` file, resumed with a `Range`
-//! request where the server allows it, and the size and SHA-256 check of the result.
+//! Getting the bytes of one URL: the HTTP download into the `.part` file, resumed with a
+//! `Range` request where the server allows it, and the size and checksum check of the
+//! result.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -9,29 +10,51 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::HumanBytes;
 
-use super::common::{Expected, remove};
+use super::checksum::Expected;
+use super::common::remove;
+use crate::interrupt;
 use crate::progress::ByteMeter;
-use crate::{hash, interrupt};
 
-/// Brings `part` to `expected.size` bytes: resumes what is there when the server allows
-/// it, starts over when it does not. Leaves `part` in place on every failure that a new
-/// run could continue from.
-pub(super) fn download(url: &str, part: &Path, expected: &Expected) -> Result<()> {
+/// Why a URL gave no complete file.
+pub(super) enum Failure {
+    /// Nothing of this URL was stored (no connection, an HTTP error status, a file of
+    /// another size): another mirror may have the file.
+    NextMirror(anyhow::Error),
+    /// Bytes came and stopped, or the disk failed: the `.part` holds what a new run
+    /// resumes, and another mirror would not help.
+    Stop(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Failure {
+        Failure::Stop(e)
+    }
+}
+
+/// Brings `part` to the whole file: resumes what is there when the server allows it,
+/// starts over when it does not. Leaves `part` in place on every failure that a new run
+/// could continue from.
+pub(super) fn download(url: &str, part: &Path, expected: &Expected) -> Result<(), Failure> {
     let mut have = match fs::metadata(part) {
         Ok(m) => m.len(),
         Err(e) if e.kind() == io::ErrorKind::NotFound => 0,
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", part.display())),
+        Err(e) => {
+            return Err(anyhow::Error::new(e)
+                .context(format!("cannot read {}", part.display()))
+                .into());
+        }
     };
-    if have > expected.size {
+    if let Some(size) = expected.size
+        && have > size
+    {
         eprintln!(
-            "{}: {have} bytes, more than the expected {}; discarding it",
+            "{}: {have} bytes, more than the expected {size}; discarding it",
             part.display(),
-            expected.size
         );
         remove(part)?;
         have = 0;
     }
-    if have == expected.size {
+    if have > 0 && complete(part, have, expected)? {
         eprintln!("{}: already downloaded", part.display());
         return Ok(());
     }
@@ -42,17 +65,18 @@ pub(super) fn download(url: &str, part: &Path, expected: &Expected) -> Result<()
     }
     let response = request
         .call()
-        .map_err(|e| anyhow!("{url}: {}", describe(e)))?;
+        .map_err(|e| Failure::NextMirror(anyhow!("{url}: {}", describe(e))))?;
     let status = response.status();
-    let from = match status.as_u16() {
+    let (from, total) = match status.as_u16() {
         200 => {
-            if let Some(len) = response.body().content_length() {
+            let len = response.body().content_length();
+            if let Some(len) = len {
                 check_total(url, len, expected)?;
             }
             if have > 0 {
                 eprintln!("{url}: the server does not resume downloads; starting over");
             }
-            0
+            (0, expected.size.or(len))
         }
         206 => {
             let header = response
@@ -61,56 +85,67 @@ pub(super) fn download(url: &str, part: &Path, expected: &Expected) -> Result<()
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             let Some((start, total)) = content_range(header) else {
-                bail!("{url}: HTTP 206 with an unreadable Content-Range {header:?}");
+                return Err(
+                    anyhow!("{url}: HTTP 206 with an unreadable Content-Range {header:?}").into(),
+                );
             };
             if let Some(total) = total {
                 check_total(url, total, expected)?;
             }
             if start != have {
-                bail!(
+                return Err(anyhow!(
                     "{url}: asked for the bytes from {have} on, got those from {start} on; \
                      delete {} to download from the start",
                     part.display()
-                );
+                )
+                .into());
             }
-            have
+            (have, expected.size.or(total))
         }
         416 if have > 0 => {
             eprintln!("{url}: the server cannot resume at byte {have}; starting over");
             remove(part)?;
             return download(url, part, expected);
         }
-        code => bail!(
-            "{url}: HTTP {code} {}",
-            status.canonical_reason().unwrap_or("")
-        ),
+        code => {
+            return Err(Failure::NextMirror(anyhow!(
+                "{url}: HTTP {code} {}",
+                status.canonical_reason().unwrap_or("")
+            )));
+        }
     };
 
     let mut file = open_part(part, from)?;
     let label = part_label(part);
+    let of_total = total.map_or(String::new(), |t| format!(" of {}", HumanBytes(t)));
     if from == 0 {
-        eprintln!("{label}: downloading {url} ({})", HumanBytes(expected.size));
+        let size = total.map_or("size unknown".to_owned(), |t| HumanBytes(t).to_string());
+        eprintln!("{label}: downloading {url} ({size})");
     } else {
-        eprintln!(
-            "{label}: resuming {url} at {} of {}",
-            HumanBytes(from),
-            HumanBytes(expected.size)
-        );
+        eprintln!("{label}: resuming {url} at {}{of_total}", HumanBytes(from));
     }
-    let mut meter = ByteMeter::start(&label, from, expected.size);
+    // Without a total (no stated size, no Content-Length) there is no bar to fill: the
+    // end of the body ends the download, and the checksum decides.
+    let mut meter = total
+        .filter(|&t| t > 0)
+        .map(|t| ByteMeter::start(&label, from, t));
+    let abandon = |meter: &Option<ByteMeter>| {
+        if let Some(m) = meter {
+            m.abandon();
+        }
+    };
     let mut body = response.into_body().into_reader();
     let mut buf = vec![0u8; 1 << 16];
     let mut done = from;
     let cut = |why: String, done: u64| {
-        anyhow!(
-            "{url}: {why} after {} of {}; run the command again to resume",
+        Failure::Stop(anyhow!(
+            "{url}: {why} after {}{of_total}; run the command again to resume",
             HumanBytes(done),
-            HumanBytes(expected.size)
-        )
+        ))
     };
     loop {
         if interrupt::requested() {
-            meter.abandon();
+            abandon(&meter);
             let _ = file.sync_all();
             return Err(cut("interrupted by Ctrl-C".into(), done));
         }
@@ -119,34 +154,51 @@ pub(super) fn download(url: &str, part: &Path, expected: &Expected) -> Result<()
             Ok(n) => n as u64,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                meter.abandon();
+                abandon(&meter);
                 let _ = file.sync_all();
                 return Err(cut(describe_cut(e), done));
             }
         };
-        if done + n > expected.size {
-            meter.abandon();
+        if let Some(size) = expected.size
+            && done + n > size
+        {
+            abandon(&meter);
             drop(file);
             remove(part)?;
-            bail!(
-                "{url}: sends more than the expected {} bytes; the mirror serves another file \
-                 (deleted the download)",
-                expected.size
-            );
+            return Err(anyhow!(
+                "{url}: sends more than the expected {size} bytes; the mirror serves another \
+                 file (deleted the download)"
+            )
+            .into());
         }
         file.write_all(&buf[..n as usize])
             .with_context(|| format!("cannot write {}", part.display()))?;
         done += n;
-        meter.set(done);
+        if let Some(m) = &mut meter {
+            m.set(done);
+        }
     }
     file.sync_all()
         .with_context(|| format!("cannot write {}", part.display()))?;
-    if done < expected.size {
-        meter.abandon();
+    if total.is_some_and(|t| done < t) {
+        abandon(&meter);
         return Err(cut("connection cut".into(), done));
     }
-    meter.finish();
+    match &meter {
+        Some(m) => m.finish(),
+        None => eprintln!("{label}: {} downloaded", HumanBytes(done)),
+    }
     Ok(())
+}
+
+/// Whether the `have` bytes of `part` are already the whole file: by the stated size, or,
+/// without one, by the checksum (a verified part of an earlier, failed run of a
+/// multi-file release is not downloaded again).
+fn complete(part: &Path, have: u64, expected: &Expected) -> Result<bool> {
+    match expected.size {
+        Some(size) => Ok(have == size),
+        None => Ok(expected.checksum.of_file(part)? == expected.checksum.hex),
+    }
 }
 
 /// Opens `part` for appending after its first `from` bytes, locked so that a second
@@ -177,15 +229,16 @@ fn open_part(part: &Path, from: u64) -> Result<File> {
     Ok(file)
 }
 
-/// Refuses a server whose file has another size before a byte of it is stored.
-fn check_total(url: &str, total: u64, expected: &Expected) -> Result<()> {
-    if total != expected.size {
-        bail!(
-            "{url}: the server's file is {total} bytes, expected {}; the mirror serves another file",
-            expected.size
-        );
+/// Refuses a server whose file has another size than the stated one before a byte of it
+/// is stored.
+fn check_total(url: &str, total: u64, expected: &Expected) -> Result<(), Failure> {
+    match expected.size {
+        Some(size) if total != size => Err(Failure::NextMirror(anyhow!(
+            "{url}: the server's file is {total} bytes, expected {size}; the mirror serves \
+             another file"
+        ))),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// One HTTP client for the whole download: status codes are handled here, so that each
@@ -261,21 +314,27 @@ fn part_label(part: &Path) -> String {
         .to_owned()
 }
 
-/// Checks the size and SHA-256 of the complete download; deletes it (and only it) when
-/// either is wrong.
+/// Checks the size (where stated) and the checksum of the complete download; deletes it
+/// (and only it) when either is wrong.
 pub(super) fn verify(url: &str, part: &Path, expected: &Expected) -> Result<()> {
-    eprintln!("{}: checking size and SHA-256", part_label(part));
+    let algorithm = expected.checksum.algorithm.name();
+    let what = match expected.size {
+        Some(_) => format!("size and {algorithm}"),
+        None => algorithm.to_owned(),
+    };
+    eprintln!("{}: checking {what}", part_label(part));
     let size = fs::metadata(part)
         .with_context(|| format!("cannot read {}", part.display()))?
         .len();
-    let problem = if size != expected.size {
-        format!("downloaded {size} bytes, expected {}", expected.size)
-    } else {
-        let got = hash::sha256_file(part)?;
-        if got == expected.sha256 {
-            return Ok(());
+    let problem = match expected.size {
+        Some(want) if size != want => format!("downloaded {size} bytes, expected {want}"),
+        _ => {
+            let got = expected.checksum.of_file(part)?;
+            if got == expected.checksum.hex {
+                return Ok(());
+            }
+            format!("{algorithm} is {got}, expected {}", expected.checksum.hex)
         }
-        format!("SHA-256 is {got}, expected {}", expected.sha256)
     };
     remove(part)?;
     bail!(

@@ -1,18 +1,26 @@
-//! `report data fetch`: downloads an official dataset release, checks it, unpacks it.
+//! `report data fetch`: downloads an official dataset release, checks it, puts it in place.
 //!
-//! The download goes to a hidden `.<file>.part` beside the destination folder. A run that
-//! is cut short keeps it, and the next run asks the server for the rest with an HTTP
-//! `Range` request. Nothing is unpacked before the whole file has the size and SHA-256
-//! built in for the release (a mirror must serve the same bytes), and then only the
-//! members the release is known to hold: regular files, written under names taken from
-//! [`Release`], never from the archive, into a staging folder that [`fsx::replace_dir`]
+//! A release is one or more files ([`Release::files`]), each tried at its mirrors in
+//! order. Each file downloads to its own hidden `.part` beside the destination folder. A
+//! run that is cut short keeps it, and the next run asks the server for the rest with an
+//! HTTP `Range` request; a part already complete and verified is not downloaded again.
+//! Nothing is put in place before every file has its published checksum (and size, where
+//! one is stated): a mirror must serve the same bytes. Then an archive is unpacked, only
+//! the members the release is known to hold, under names taken from the catalogue, never
+//! from the archive; plain files are kept byte for byte, beside small text files such as
+//! `classes.txt`. Either way they go into a staging folder that [`fsx::replace_dir`]
 //! moves into place whole. A failed run therefore changes nothing the user had; at most
-//! it leaves the `.part` file that the next run resumes.
+//! it leaves the `.part` files that the next run resumes.
 //!
 //! [`fsx::replace_dir`]: crate::fsx::replace_dir
 
+mod catalogue;
+mod checksum;
 mod common;
 mod download;
+mod mirrors;
+mod place;
+mod plan;
 mod unpack;
 
 use std::fs;
@@ -21,107 +29,65 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 use common::remove;
-use download::{download, verify};
+use mirrors::fetch_file;
+use place::place;
 use unpack::{Unpack, unpack};
 
-pub use common::{Expected, Release};
-
-/// The CIFAR-10 binary release: <https://www.cs.toronto.edu/~kriz/cifar.html>. Its MD5,
-/// as published there, is c32a1d4ab5d03f1284b67883e8d87530.
-pub const CIFAR10: Release = Release {
-    name: "cifar10",
-    title: "CIFAR-10",
-    url: "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
-    file_name: "cifar-10-binary.tar.gz",
-    size: 170_052_171,
-    sha256: "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",
-    folder: "cifar-10-batches-bin",
-    required: &[
-        "data_batch_1.bin",
-        "data_batch_2.bin",
-        "data_batch_3.bin",
-        "data_batch_4.bin",
-        "data_batch_5.bin",
-        "test_batch.bin",
-        "batches.meta.txt",
-    ],
-    optional: &["readme.html"],
-    // A batch: 10,000 records of 1 label byte and 3,072 pixel bytes.
-    max_member: 10_000 * 3_073,
-};
-
-/// Every release `report data fetch` knows.
-pub const RELEASES: &[Release] = &[CIFAR10];
-
-/// The release called `name` on the command line.
-pub fn release(name: &str) -> Result<&'static Release> {
-    RELEASES.iter().find(|r| r.name == name).with_context(|| {
-        let known: Vec<&str> = RELEASES.iter().map(|r| r.name).collect();
-        format!("unknown dataset {name:?} (known: {})", known.join(", "))
-    })
-}
+pub use catalogue::{CIFAR10, CIFAR100, FASHION_MNIST, KMNIST, MNIST, RELEASES, release};
+pub use checksum::{Algorithm, Checksum, Expected, parse_checksums};
+pub use common::{Archive, Content, Release, Remote, Text};
+pub use plan::{Download, Override, plan};
 
 /// How to fetch a release.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// A mirror instead of the release's URL.
-    pub url: Option<String>,
-    /// The folder that receives `<release.folder>/` and, while downloading, the `.part`.
+    /// Mirrors instead of the release's, tried in order: for a single-file release each is
+    /// the file's URL, for a multi-file release a base URL the file names are appended to.
+    pub urls: Vec<String>,
+    /// The folder that receives `<release.folder>/` and, while downloading, the `.part`s.
     pub dest: PathBuf,
-    /// Another size and checksum instead of the release's.
-    pub expected: Option<Expected>,
+    /// Other sizes and checksums instead of the release's.
+    pub expected: Option<Override>,
 }
 
-/// Downloads (or resumes), verifies and unpacks `release`; returns the unpacked folder.
+/// Downloads (or resumes) and verifies every file of `release`, then unpacks or places
+/// them; returns the release folder.
 pub fn fetch(release: &Release, opts: &Options) -> Result<PathBuf> {
-    let url = opts.url.as_deref().unwrap_or(release.url);
-    let expected = opts
-        .expected
-        .clone()
-        .unwrap_or_else(|| Expected::of(release));
+    let downloads = plan(release, opts)?;
     fs::create_dir_all(&opts.dest)
         .with_context(|| format!("cannot create folder {}", opts.dest.display()))?;
-    let part = opts.dest.join(format!(".{}.part", release.file_name));
-    download(url, &part, &expected)?;
-    verify(url, &part, &expected)?;
+    let mut sources = Vec::new();
+    for d in &downloads {
+        sources.push(fetch_file(&d.urls, &d.part, &d.expected)?);
+    }
 
     let target = opts.dest.join(release.folder);
-    match unpack(release, &part, &target) {
-        Ok(count) => {
-            eprintln!("unpacked {count} files into {}", target.display());
-            remove(&part)?;
+    match &release.content {
+        Content::Files(texts) => {
+            let parts: Vec<(&str, PathBuf)> =
+                downloads.iter().map(|d| (d.name, d.part.clone())).collect();
+            let count = place(&parts, texts, &target)?;
+            eprintln!("placed {count} files in {}", target.display());
             Ok(target)
         }
-        Err(Unpack::Refused(reason)) => {
-            remove(&part)?;
-            bail!("{url}: {reason}; refused to unpack it and deleted the download")
+        Content::Archive(members) => {
+            let (url, part) = (&sources[0], &downloads[0].part);
+            match unpack(release, members, part, &target) {
+                Ok(count) => {
+                    eprintln!("unpacked {count} files into {}", target.display());
+                    remove(part)?;
+                    Ok(target)
+                }
+                Err(Unpack::Refused(reason)) => {
+                    remove(part)?;
+                    bail!("{url}: {reason}; refused to unpack it and deleted the download")
+                }
+                Err(Unpack::Io(e)) => Err(e.context(format!(
+                    "cannot unpack {} (the verified download is kept: running the command \
+                     again unpacks it without downloading)",
+                    part.display()
+                ))),
+            }
         }
-        Err(Unpack::Io(e)) => Err(e.context(format!(
-            "cannot unpack {} (the verified download is kept: running the command again \
-             unpacks it without downloading)",
-            part.display()
-        ))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn expected_checksums_are_64_hex_digits() {
-        let hex = "C4A38C50A1BC5F3A1C5537F2155AB9D68F9F25EB1ED8D9DDDA3DB29A59BCA1DD";
-        assert_eq!(Expected::new(hex, 1).unwrap().sha256, CIFAR10.sha256);
-        for bad in ["abc", &hex.replace('C', "g")] {
-            let err = Expected::new(bad, 1).unwrap_err().to_string();
-            assert!(err.contains("64 hexadecimal digits"), "{err}");
-        }
-        assert!(Expected::new(hex, 0).is_err());
-        assert!(
-            release("cifar100")
-                .unwrap_err()
-                .to_string()
-                .contains("known: cifar10")
-        );
     }
 }

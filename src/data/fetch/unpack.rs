@@ -1,5 +1,5 @@
 //! Unpacking the verified archive: only the regular files the release is known to hold,
-//! under names taken from the [`Release`], into a staging folder moved into place whole.
+//! under names taken from the [`Archive`], into a staging folder moved into place whole.
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Write};
@@ -9,7 +9,7 @@ use anyhow::Result;
 use flate2::read::MultiGzDecoder;
 use tar::EntryType;
 
-use super::common::Release;
+use super::common::{Archive, Release};
 use crate::fsx;
 
 /// Why unpacking failed: the archive itself (its download is useless), or the disk (the
@@ -31,7 +31,13 @@ enum Action {
 /// Decides what to do with an archive member from its raw name, type and size. Unsafe
 /// members refuse the whole archive: absolute names, `..` anywhere, links, devices,
 /// FIFOs, sparse files, and release files larger than any file of the release.
-fn classify(release: &Release, raw: &[u8], kind: EntryType, size: u64) -> Result<Action, String> {
+fn classify(
+    release: &Release,
+    archive: &Archive,
+    raw: &[u8],
+    kind: EntryType,
+    size: u64,
+) -> Result<Action, String> {
     let name = String::from_utf8_lossy(raw);
     if name.starts_with('/') || name.starts_with('\\') {
         return Err(format!("archive member {name} has an absolute path"));
@@ -55,18 +61,18 @@ fn classify(release: &Release, raw: &[u8], kind: EntryType, size: u64) -> Result
         [folder, file] if folder == release.folder => file,
         _ => return Ok(Action::Skip),
     };
-    let Some(&known) = release
+    let Some(&known) = archive
         .required
         .iter()
-        .chain(release.optional)
+        .chain(archive.optional)
         .find(|&&m| m == file)
     else {
         return Ok(Action::Skip);
     };
-    if size > release.max_member {
+    if size > archive.max_member {
         return Err(format!(
             "archive member {name} is {size} bytes, more than the {} of the largest {} file",
-            release.max_member, release.title
+            archive.max_member, release.title
         ));
     }
     Ok(Action::File(known))
@@ -90,9 +96,14 @@ fn kind_name(kind: EntryType) -> String {
 
 /// Unpacks the release's files from `archive` into a staging folder beside `target`,
 /// then moves it into place whole; returns how many files it holds.
-pub(super) fn unpack(release: &Release, archive: &Path, target: &Path) -> Result<usize, Unpack> {
+pub(super) fn unpack(
+    release: &Release,
+    members: &Archive,
+    archive: &Path,
+    target: &Path,
+) -> Result<usize, Unpack> {
     let staging = fsx::temp_sibling(target);
-    let result = unpack_into(release, archive, &staging).and_then(|count| {
+    let result = unpack_into(release, members, archive, &staging).and_then(|count| {
         if target.exists() {
             eprintln!("{}: replacing the folder that was there", target.display());
         }
@@ -105,7 +116,12 @@ pub(super) fn unpack(release: &Release, archive: &Path, target: &Path) -> Result
     result
 }
 
-fn unpack_into(release: &Release, archive: &Path, staging: &Path) -> Result<usize, Unpack> {
+fn unpack_into(
+    release: &Release,
+    members: &Archive,
+    archive: &Path,
+    staging: &Path,
+) -> Result<usize, Unpack> {
     let io_err = |what: &Path| {
         let what = what.display().to_string();
         move |e: io::Error| {
@@ -123,7 +139,8 @@ fn unpack_into(release: &Release, archive: &Path, staging: &Path) -> Result<usiz
         let mut entry = entry.map_err(unreadable)?;
         let raw = entry.path_bytes().into_owned();
         let kind = entry.header().entry_type();
-        let action = classify(release, &raw, kind, entry.size()).map_err(Unpack::Refused)?;
+        let action =
+            classify(release, members, &raw, kind, entry.size()).map_err(Unpack::Refused)?;
         let Action::File(name) = action else {
             if kind.is_file() {
                 eprintln!(
@@ -155,7 +172,7 @@ fn unpack_into(release: &Release, archive: &Path, staging: &Path) -> Result<usiz
         out.sync_all().map_err(io_err(&path))?;
         written.push(name);
     }
-    if let Some(missing) = release.required.iter().find(|m| !written.contains(m)) {
+    if let Some(missing) = members.required.iter().find(|m| !written.contains(m)) {
         return Err(Unpack::Refused(format!(
             "the archive has no {}/{missing}",
             release.folder
@@ -168,15 +185,31 @@ fn unpack_into(release: &Release, archive: &Path, staging: &Path) -> Result<usiz
 mod tests {
     use super::*;
     use crate::data::fetch::CIFAR10;
+    use crate::data::fetch::common::Content;
     use crate::data::testutil::{add_file, add_link, gzip};
 
+    /// CIFAR-10's members.
+    fn members() -> &'static Archive {
+        static RELEASE: Release = CIFAR10;
+        match &RELEASE.content {
+            Content::Archive(a) => a,
+            Content::Files(_) => unreachable!("CIFAR-10 is an archive"),
+        }
+    }
+
     fn classify_file(name: &str, size: u64) -> Result<Action, String> {
-        classify(&CIFAR10, name.as_bytes(), EntryType::Regular, size)
+        classify(
+            &CIFAR10,
+            members(),
+            name.as_bytes(),
+            EntryType::Regular,
+            size,
+        )
     }
 
     #[test]
     fn the_release_files_are_kept_under_their_own_names() {
-        for name in CIFAR10.required.iter().chain(CIFAR10.optional) {
+        for name in members().required.iter().chain(members().optional) {
             for prefix in ["", "./", "././"] {
                 let member = format!("{prefix}cifar-10-batches-bin/{name}");
                 assert_eq!(
@@ -191,7 +224,10 @@ mod tests {
             Ok(Action::File("data_batch_1.bin"))
         );
         assert_eq!(
-            classify_file("cifar-10-batches-bin/data_batch_5.bin", CIFAR10.max_member),
+            classify_file(
+                "cifar-10-batches-bin/data_batch_5.bin",
+                members().max_member
+            ),
             Ok(Action::File("data_batch_5.bin"))
         );
     }
@@ -209,17 +245,29 @@ mod tests {
             assert_eq!(classify_file(name, 10), Ok(Action::Skip), "{name}");
         }
         for name in ["cifar-10-batches-bin/", "./", "cifar-10-batches-bin/sub/"] {
-            let got = classify(&CIFAR10, name.as_bytes(), EntryType::Directory, 0);
+            let got = classify(
+                &CIFAR10,
+                members(),
+                name.as_bytes(),
+                EntryType::Directory,
+                0,
+            );
             assert_eq!(got, Ok(Action::Skip), "{name}");
         }
-        let pax = classify(&CIFAR10, b"pax_global_header", EntryType::XGlobalHeader, 52);
+        let pax = classify(
+            &CIFAR10,
+            members(),
+            b"pax_global_header",
+            EntryType::XGlobalHeader,
+            52,
+        );
         assert_eq!(pax, Ok(Action::Skip));
     }
 
     #[test]
     fn escapes_links_devices_and_oversize_members_are_refused() {
         let refused = |name: &str, kind: EntryType, size: u64, needle: &str| {
-            let err = classify(&CIFAR10, name.as_bytes(), kind, size).unwrap_err();
+            let err = classify(&CIFAR10, members(), name.as_bytes(), kind, size).unwrap_err();
             assert!(err.contains(needle), "{name}: {err}");
             assert!(err.contains(name.trim_end_matches('/')), "{name}: {err}");
         };
@@ -267,7 +315,7 @@ mod tests {
         refused(
             data_batch,
             regular,
-            CIFAR10.max_member + 1,
+            members().max_member + 1,
             "30730001 bytes",
         );
     }
@@ -281,11 +329,11 @@ mod tests {
         build(&mut b);
         let archive = dir.join("a.tar.gz");
         fs::write(&archive, gzip(&b.into_inner().unwrap())).unwrap();
-        unpack(&CIFAR10, &archive, &dir.join("out"))
+        unpack(&CIFAR10, members(), &archive, &dir.join("out"))
     }
 
     fn add_release(b: &mut tar::Builder<Vec<u8>>) {
-        for name in CIFAR10.required {
+        for name in members().required {
             add_file(b, &format!("cifar-10-batches-bin/{name}"), name.as_bytes());
         }
     }
@@ -314,7 +362,7 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        let mut want: Vec<&str> = CIFAR10.required.to_vec();
+        let mut want: Vec<&str> = members().required.to_vec();
         want.push("readme.html");
         want.sort();
         assert_eq!(names, want);
@@ -356,7 +404,12 @@ mod tests {
 
         let garbage = dir.path().join("garbage.tar.gz");
         fs::write(&garbage, b"not gzip at all").unwrap();
-        let why = refusal(unpack(&CIFAR10, &garbage, &dir.path().join("out")));
+        let why = refusal(unpack(
+            &CIFAR10,
+            members(),
+            &garbage,
+            &dir.path().join("out"),
+        ));
         assert!(why.contains("not a readable .tar.gz"), "{why}");
 
         let names: Vec<_> = fs::read_dir(dir.path())
