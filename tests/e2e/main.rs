@@ -8,6 +8,7 @@ mod fixture;
 
 mod build;
 mod check;
+mod datasets;
 mod errors;
 mod faults;
 mod fetch;
