@@ -104,6 +104,7 @@ fn read_checked(path: &Path, fingerprint: &str) -> io::Result<Option<Dataset>> {
     Ok(Some(Dataset {
         classes: header.classes,
         shape: header.shape,
+        train_stats: header.train_stats,
         train,
         test,
         fingerprint: header.fingerprint,

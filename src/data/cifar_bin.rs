@@ -164,7 +164,11 @@ fn append_batch(
             size,
             release: records.release,
             record,
-            labels: records.labels,
+            labels: if records.labels == 1 {
+                "1 label byte"
+            } else {
+                "2 label bytes"
+            },
         }
         .into());
     }

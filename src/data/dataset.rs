@@ -64,7 +64,7 @@ impl Split {
     /// [0, 1] (numpy's `x.mean(axis=(0, 2, 3))` and `x.std(axis=(0, 2, 3))` of the
     /// N×C×H×W images / 255): what `normalize = "auto"` normalises with. Summed in
     /// integers, so the same bytes always give the same floats.
-    pub fn channel_stats(&self, shape: ImageShape) -> (Vec<f64>, Vec<f64>) {
+    pub fn channel_stats(&self, shape: ImageShape) -> ChannelStats {
         let plane = shape.plane();
         let (mut sum, mut squares) = (vec![0u64; shape.channels], vec![0u64; shape.channels]);
         for image in self.images.chunks_exact(shape.bytes()) {
@@ -85,7 +85,7 @@ impl Split {
                 (q as f64 / n - m * m).max(0.0).sqrt() / 255.0
             })
             .collect();
-        (mean, std)
+        ChannelStats { mean, std }
     }
 
     /// The `i`-th image's CHW bytes.
@@ -121,7 +121,22 @@ pub struct Dataset {
     /// [`fingerprint`] of the source and settings, so results can name exactly the
     /// data they came from.
     pub fingerprint: String,
+    /// [`Split::channel_stats`] of the training split, computed once as the data is
+    /// decoded and kept in the cache's header.
+    pub train_stats: ChannelStats,
 }
+
+/// Per-channel mean and population standard deviation of pixel values in [0, 1].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelStats {
+    /// One mean per channel.
+    pub mean: Vec<f64>,
+    /// One standard deviation per channel.
+    pub std: Vec<f64>,
+}
+
+// The stats are a function of the pixels, which compare exactly.
+impl Eq for ChannelStats {}
 
 impl Dataset {
     /// What planning needs of the dataset, without its pixels.
@@ -132,6 +147,7 @@ impl Dataset {
             shape: self.shape,
             train: self.train.len(),
             test: self.test.len(),
+            train_stats: self.train_stats.clone(),
         }
     }
 }
@@ -149,6 +165,8 @@ pub struct Description {
     pub train: usize,
     /// Test images.
     pub test: usize,
+    /// The training images' per-channel statistics (`normalize = "auto"`).
+    pub train_stats: ChannelStats,
 }
 
 impl Description {
@@ -165,6 +183,10 @@ impl Description {
             },
             train: 50_000,
             test: 10_000,
+            train_stats: ChannelStats {
+                mean: vec![0.5; 3],
+                std: vec![0.25; 3],
+            },
         }
     }
 }

@@ -65,7 +65,7 @@ pub enum DataError {
     /// A CIFAR batch file whose size is not a whole number of records.
     #[error(
         "{file}: truncated {release} batch: {size} bytes is not a multiple of {record} \
-         ({labels} label bytes + 3072 pixel bytes per image)"
+         ({labels} + 3072 pixel bytes per image)"
     )]
     Truncated {
         /// The batch file.
@@ -76,8 +76,8 @@ pub enum DataError {
         release: &'static str,
         /// Bytes per record.
         record: usize,
-        /// Label bytes per record.
-        labels: usize,
+        /// The label bytes of a record, in words.
+        labels: &'static str,
     },
     /// A CIFAR batch file with no record at all.
     #[error("{0}: empty CIFAR batch, no images")]

@@ -33,7 +33,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-pub use dataset::{Dataset, Description, ImageShape, Split};
+pub use dataset::{ChannelStats, Dataset, Description, ImageShape, Split};
 pub use error::DataError;
 
 use crate::experiment::dataset::DataSettings;
@@ -109,6 +109,7 @@ fn decode(source: &Path, settings: &DataSettings, fingerprint: String) -> Result
         Layout::Folders(root) => folder::decode(&tree, &root, &transform)?,
     };
     Ok(Dataset {
+        train_stats: decoded.train.channel_stats(decoded.shape),
         classes: decoded.classes,
         shape: decoded.shape,
         train: decoded.train,
@@ -284,7 +285,7 @@ mod tests {
             images,
             labels: vec![0, 1],
         };
-        let (mean, std) = split.channel_stats(CIFAR);
+        let ChannelStats { mean, std } = split.channel_stats(CIFAR);
         for (got, want) in mean.iter().chain(&std).zip([0.5, 0.2, 0.5, 0.5, 0.0, 0.5]) {
             assert!((got - want).abs() < 1e-12, "{mean:?} {std:?}");
         }

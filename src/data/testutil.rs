@@ -31,10 +31,12 @@ impl Sample {
             images: items.iter().flat_map(|(_, img)| img.clone()).collect(),
             labels: items.iter().map(|(l, _)| *l).collect(),
         };
+        let train = split(&self.train);
         Dataset {
             classes: self.classes.clone(),
             shape: CIFAR,
-            train: split(&self.train),
+            train_stats: train.channel_stats(CIFAR),
+            train,
             test: split(&self.test),
             fingerprint: String::new(),
         }

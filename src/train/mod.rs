@@ -72,9 +72,9 @@ impl DeviceData {
             test_y: labels(&ds.test),
             classes: ds.classes.clone(),
             device,
-            train_stats: {
-                let (mean, std) = ds.train.channel_stats(shape);
-                Normalize { mean, std }
+            train_stats: Normalize {
+                mean: ds.train_stats.mean.clone(),
+                std: ds.train_stats.std.clone(),
             },
         }
     }

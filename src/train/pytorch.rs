@@ -47,7 +47,7 @@ pub fn model_py(spec: &RunSpec, normalize: &Normalize, input: Shape, classes: &[
     let _ = writeln!(s, "CLASSES = ({})", tuple_items(&names));
     s.push_str(
         "\n# The input normalisation the run trained and was tested with: uint8 values / 255,\n\
-         # then (x - MEAN) / STD per channel, in R, G, B order (see preprocess).\n",
+         # then (x - MEAN) / STD per channel, in the data's channel order (R, G, B; one for grayscale).\n",
     );
     let floats = |v: &[f64]| tuple_items(&v.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>());
     let _ = writeln!(s, "MEAN = ({})", floats(&normalize.mean));
@@ -189,10 +189,10 @@ from torch import nn
 const PREPROCESS: &str = r#"
 
 def preprocess(images):
-    """uint8 images N x 3 x H x W (RGB, 0..255) -> the network's float32 input."""
+    """uint8 images N x C x H x W (the data's channels, 0..255) -> the network's float32 input."""
     x = images.float() / 255.0
-    mean = torch.tensor(MEAN, dtype=torch.float32, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(STD, dtype=torch.float32, device=x.device).view(1, 3, 1, 1)
+    mean = torch.tensor(MEAN, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
+    std = torch.tensor(STD, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
     return (x - mean) / std
 "#;
 

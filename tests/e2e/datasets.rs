@@ -33,7 +33,7 @@ perplexity = 2.0
 "#;
 
 /// A project of `net.toml` alone on `data/set`, with `data` as its `[data]` table.
-fn project(data: &str) -> TinyProject {
+pub(crate) fn project(data: &str) -> TinyProject {
     let p = TinyProject::new();
     for f in ["base", "child", "other"] {
         fs::remove_file(p.path(&format!("experiments/{f}.toml"))).unwrap();
@@ -75,7 +75,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 /// `dir` as `report data fetch fashion-mnist` leaves it: four gzipped IDX files and
 /// `classes.txt`, 3 classes of 28×28 images.
-fn write_idx(dir: &Path) {
+pub(crate) fn write_idx(dir: &Path) {
     fs::create_dir_all(dir).unwrap();
     let mut rand = noise(1);
     for (prefix, n) in [("train", 24), ("t10k", 9)] {

@@ -215,7 +215,7 @@ fn a_truncated_cifar_batch_is_named_with_its_size() {
     std::fs::write(&batch, &bytes[..bytes.len() - 100]).unwrap();
     let err = p.fails(&["build", "--device", "cpu"]);
     assert!(
-        err.contains("data_batch_3.bin: truncated CIFAR batch"),
+        err.contains("data_batch_3.bin: truncated CIFAR-10 batch: 92090 bytes is not a multiple of 3073 (1 label byte + 3072 pixel bytes per image)"),
         "{err}"
     );
     assert!(!p.path("out/runs").exists());
@@ -243,7 +243,8 @@ fn image_folders_with_bad_members_are_named() {
     std::fs::write(folder.join("train/cat/1.png"), png(64, 48)).unwrap();
     let err = p.fails(&["build", "--device", "cpu", "--data", &data]);
     assert!(
-        err.contains("train/cat/1.png: image is 64×48, expected 32×32"),
+        err.contains("train/cat/1.png: image is 64×48, but")
+            && err.contains("train/airplane/0.png is 32×32"),
         "{err}"
     );
     std::fs::remove_file(folder.join("train/cat/1.png")).unwrap();

@@ -103,7 +103,7 @@ normalize = "auto"
 "#;
 
 /// The Python with torch, or why there is none.
-fn torch_python() -> Result<String, String> {
+pub(crate) fn torch_python() -> Result<String, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/torch-python");
     let out = Command::new(&script)
         .output()
@@ -292,4 +292,58 @@ fn every_run_loads_in_pytorch_and_predicts_what_report_recorded() {
         ],
         "every run is checked"
     );
+}
+
+/// Loads a grayscale IDX run's `model.py` and predicts the test split: one channel
+/// through `preprocess`, the confusion matrix as `metrics.json` has it.
+const IDX_CHECK: &str = r#"
+import gzip, json, sys
+import numpy as np, torch
+run, data = sys.argv[1], sys.argv[2]
+sys.path.insert(0, run)
+import model
+raw = gzip.open(data + "/t10k-images-idx3-ubyte.gz").read()
+x = torch.from_numpy(np.frombuffer(raw, np.uint8, offset=16).reshape(-1, 1, 28, 28).copy())
+y = np.frombuffer(gzip.open(data + "/t10k-labels-idx1-ubyte.gz").read(), np.uint8, offset=8)
+net = model.load()
+with torch.no_grad():
+    pred = net(model.preprocess(x)).argmax(1).numpy()
+k = len(model.CLASSES)
+confusion = [[int(((y == t) & (pred == p)).sum()) for p in range(k)] for t in range(k)]
+print(json.dumps({"confusion": confusion, "classes": list(model.CLASSES)}))
+"#;
+
+#[test]
+fn a_grayscale_idx_run_loads_in_pytorch_and_predicts_what_report_recorded() {
+    let python = match torch_python() {
+        Ok(python) => python,
+        Err(why) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("the PyTorch check must run in CI, but {why}")
+        }
+        Err(why) => {
+            let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
+            return;
+        }
+    };
+    let p = crate::datasets::project("");
+    crate::datasets::write_idx(&p.path("data/set"));
+    p.ok(&["build"]);
+    let run = p.path("out/runs/test/net/main/seed-7");
+    let out = Command::new(&python)
+        .arg("-c")
+        .arg(IDX_CHECK)
+        .arg(&run)
+        .arg(p.path("data/set"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let torch: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&fs::read(run.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(torch["confusion"], metrics["confusion"]);
+    assert_eq!(torch["classes"], metrics["classes"]);
 }

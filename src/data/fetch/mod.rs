@@ -36,19 +36,7 @@ use unpack::{Unpack, unpack};
 pub use catalogue::{CIFAR10, CIFAR100, FASHION_MNIST, KMNIST, MNIST, RELEASES, release};
 pub use checksum::{Algorithm, Checksum, Expected, parse_checksums};
 pub use common::{Archive, Content, Release, Remote, Text};
-pub use plan::{Download, Override, plan};
-
-/// How to fetch a release.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Mirrors instead of the release's, tried in order: for a single-file release each is
-    /// the file's URL, for a multi-file release a base URL the file names are appended to.
-    pub urls: Vec<String>,
-    /// The folder that receives `<release.folder>/` and, while downloading, the `.part`s.
-    pub dest: PathBuf,
-    /// Other sizes and checksums instead of the release's.
-    pub expected: Option<Override>,
-}
+pub use plan::{Download, Options, Override, plan};
 
 /// Downloads (or resumes) and verifies every file of `release`, then unpacks or places
 /// them; returns the release folder.

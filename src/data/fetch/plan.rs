@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
-use super::Options;
 use super::checksum::Expected;
 use super::common::Release;
 
@@ -107,6 +106,18 @@ fn join(base: &str, name: &str) -> String {
     } else {
         format!("{base}/{name}")
     }
+}
+
+/// How to fetch a release.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Mirrors instead of the release's, tried in order: for a single-file release each is
+    /// the file's URL, for a multi-file release a base URL the file names are appended to.
+    pub urls: Vec<String>,
+    /// The folder that receives `<release.folder>/` and, while downloading, the `.part`s.
+    pub dest: PathBuf,
+    /// Other sizes and checksums instead of the release's.
+    pub expected: Option<Override>,
 }
 
 #[cfg(test)]
