@@ -103,7 +103,7 @@ normalize = "auto"
 "#;
 
 /// The Python with torch, or why there is none.
-pub(crate) fn torch_python() -> Result<String, String> {
+fn torch_python() -> Result<String, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/torch-python");
     let out = Command::new(&script)
         .output()
@@ -117,17 +117,25 @@ pub(crate) fn torch_python() -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-#[test]
-fn every_run_loads_in_pytorch_and_predicts_what_report_recorded() {
-    let python = match torch_python() {
-        Ok(python) => python,
+/// The Python with torch; without one, a test says SKIPPED and passes, except in CI,
+/// where the check must run.
+fn python_or_skip() -> Option<String> {
+    match torch_python() {
+        Ok(python) => Some(python),
         Err(why) if std::env::var("CI").is_ok_and(|v| v == "true") => {
             panic!("the PyTorch check must run in CI, but {why}")
         }
         Err(why) => {
             let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
-            return;
+            None
         }
+    }
+}
+
+#[test]
+fn every_run_loads_in_pytorch_and_predicts_what_report_recorded() {
+    let Some(python) = python_or_skip() else {
+        return;
     };
     let p = TinyProject::new();
     p.write("experiments/deep.toml", DEEP_TOML);
@@ -315,15 +323,8 @@ print(json.dumps({"confusion": confusion, "classes": list(model.CLASSES)}))
 
 #[test]
 fn a_grayscale_idx_run_loads_in_pytorch_and_predicts_what_report_recorded() {
-    let python = match torch_python() {
-        Ok(python) => python,
-        Err(why) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("the PyTorch check must run in CI, but {why}")
-        }
-        Err(why) => {
-            let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
-            return;
-        }
+    let Some(python) = python_or_skip() else {
+        return;
     };
     let p = crate::datasets::project("");
     crate::datasets::write_idx(&p.path("data/set"));
