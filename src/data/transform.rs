@@ -1,7 +1,7 @@
-//! `[data]`'s image preparation, in torchvision's order and arithmetic: `Resize(resize)`
-//! (shorter side to `resize`, bilinear with antialiasing as PIL does it),
-//! `CenterCrop(image_size)`, then the colour conversion (`Grayscale()` is PIL's
-//! `convert("L")`; grayscale to RGB repeats the channel, as `convert("RGB")` does).
+//! `[data]`'s image preparation, in torchvision's arithmetic: `Grayscale()` (PIL's
+//! `convert("L")`) when asked, `Resize(resize)` (shorter side to `resize`, bilinear with
+//! antialiasing as PIL does it), `CenterCrop(image_size)`; grayscale data asked to be
+//! RGB repeats its channel, as `convert("RGB")` does.
 
 use fast_image_resize as fr;
 
@@ -118,17 +118,21 @@ impl Transform {
         }
     }
 
-    /// Prepares one image: resize, centre crop, colour.
+    /// Prepares one image: to grayscale first (as `Compose([Grayscale(), Resize(r),
+    /// CenterCrop(s)])`), then resize and centre crop, then grayscale to RGB (which
+    /// commutes with resizing, each channel being resized alike, and is cheaper last).
     pub(super) fn image(&self, mut image: Pixels) -> Pixels {
+        if self.color == Some(Color::Grayscale) && image.channels == 3 {
+            image = grayscale(&image);
+        }
         if let Some((shorter, crop)) = self.resize {
             image = resize(&image, shorter as usize);
             image = center_crop(&image, crop as usize);
         }
-        match (self.color, image.channels) {
-            (Some(Color::Grayscale), 3) => grayscale(&image),
-            (Some(Color::Rgb), 1) => rgb(&image),
-            _ => image,
+        if self.color == Some(Color::Rgb) && image.channels == 1 {
+            image = rgb(&image);
         }
+        image
     }
 }
 
@@ -145,7 +149,7 @@ fn resize(image: &Pixels, shorter: usize) -> Pixels {
         return image.clone();
     }
     // PIL resizes horizontally first, then vertically, rounding to bytes in between;
-    // doing the two passes the same way keeps the result within a level of PIL's.
+    // doing the two passes the same way keeps the result within a level or two of PIL's.
     let horizontal = convolve(image, new_w, h);
     convolve(&horizontal, new_w, new_h)
 }

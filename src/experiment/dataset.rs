@@ -1,6 +1,6 @@
 //! `[data]` of `report.toml`: how the images of every profile's data are prepared
-//! before training sees them, in torchvision's terms (`Resize`, `CenterCrop`,
-//! `Grayscale`). The settings are part of the data's fingerprint, so changing one
+//! before training sees them, in torchvision's terms: `Grayscale()` when asked, then
+//! `Resize`, `CenterCrop`. The settings are part of the data's fingerprint, so changing one
 //! retrains what it affects and nothing reuses runs trained on other pixels.
 
 use serde::{Deserialize, Serialize};
