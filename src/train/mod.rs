@@ -6,6 +6,7 @@
 
 pub mod augment;
 pub mod device;
+pub mod flat;
 pub mod host;
 pub mod model;
 pub mod optimizer;

@@ -247,7 +247,7 @@ impl Net {
 
 /// The same values with N×H×W×C strides, which libtorch's kernels recognise as
 /// channels-last (tch has no `contiguous(memory_format)`).
-fn channels_last(x: &Tensor) -> Tensor {
+pub(super) fn channels_last(x: &Tensor) -> Tensor {
     x.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
 }
 
