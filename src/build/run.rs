@@ -46,6 +46,7 @@ pub fn train_one(
         device: device::label(data.device),
         device_name: device::name(data.device),
         threads: tch::get_num_threads(),
+        numerics: Some(outcome.numerics),
         data: info.clone(),
         started,
         finished,

@@ -121,6 +121,11 @@ pub struct TrainingPatch {
     pub memory_format: Option<MemoryFormat>,
     /// Arithmetic of conv and linear layers.
     pub precision: Option<Precision>,
+    /// libtorch's deterministic algorithms where it has them, and cuDNN's, with its
+    /// autotuner off (`torch.use_deterministic_algorithms(True, warn_only=True)`,
+    /// `cudnn.deterministic = True`, `cudnn.benchmark = False`): on CUDA the same spec
+    /// then gives the same floats run after run, a little slower. Default false.
+    pub deterministic: Option<bool>,
 }
 
 /// How 4-D tensors (images, activations, conv weights) are laid out in memory. Results

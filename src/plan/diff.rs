@@ -44,6 +44,13 @@ pub fn diff(old: &RunSpec, new: &RunSpec) -> Vec<String> {
     change(&mut lines, "precision:", o.precision, n.precision, text);
     change(
         &mut lines,
+        "deterministic:",
+        o.deterministic,
+        n.deterministic,
+        text,
+    );
+    change(
+        &mut lines,
         "normalization:",
         &o.normalize,
         &n.normalize,

@@ -361,6 +361,7 @@ pub fn merge(base: &SettingsPatch, top: &SettingsPatch) -> SettingsPatch {
             warmup_epochs: pick(&t.warmup_epochs, &b.warmup_epochs),
             memory_format: pick(&t.memory_format, &b.memory_format),
             precision: pick(&t.precision, &b.precision),
+            deterministic: pick(&t.deterministic, &b.deterministic),
         }),
         (b, t) => pick(t, b),
     };

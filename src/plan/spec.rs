@@ -92,6 +92,10 @@ pub struct TrainSpec {
     pub memory_format: MemoryFormat,
     /// Arithmetic of conv and linear layers.
     pub precision: Precision,
+    /// Deterministic algorithms on CUDA (see `[training] deterministic`). Left out of
+    /// the key when false, so runs keep the keys they had before the setting existed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deterministic: bool,
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -238,6 +242,7 @@ impl RunSpec {
                 snapshot_pca: 50,
                 memory_format: MemoryFormat::default(),
                 precision: Precision::default(),
+                deterministic: false,
             },
             tsne: TsneSettings {
                 perplexity: 30.0,

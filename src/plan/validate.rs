@@ -183,6 +183,7 @@ pub fn finish(
         snapshot_pca,
         memory_format: training.memory_format.unwrap_or_default(),
         precision: training.precision.unwrap_or_default(),
+        deterministic: training.deterministic.unwrap_or(false),
     };
     Ok((train, tsne_settings, shapes, seeds))
 }

@@ -221,6 +221,7 @@ pub(super) fn store_run_with(
         status,
         device: "cpu".into(),
         device_name: "Test CPU".into(),
+        numerics: None,
         threads: 2,
         data: DataInfo {
             source: "data/none".into(),

@@ -166,6 +166,10 @@ pub struct RunRecord {
     pub device_name: String,
     /// libtorch threads used on the CPU.
     pub threads: i32,
+    /// The deterministic, cuDNN and TF32 switches it trained with (absent in records
+    /// written before they were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numerics: Option<Numerics>,
     /// The data.
     pub data: DataInfo,
     /// When training started.
@@ -176,6 +180,28 @@ pub struct RunRecord {
     pub snapshots: Vec<SnapshotInfo>,
     /// Every file of the run but this one, with digests.
     pub files: BTreeMap<String, FileEntry>,
+}
+
+/// libtorch's numeric switches a run trained with (`src/train/numerics.rs` sets
+/// them), as recorded in its `run.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Numerics {
+    /// libtorch's deterministic algorithms (`torch.use_deterministic_algorithms`), in
+    /// warn-only mode: an operation that has none warns in the run's output.
+    pub deterministic_algorithms: bool,
+    /// cuDNN restricted to deterministic algorithms (`cudnn.deterministic`).
+    pub cudnn_deterministic: bool,
+    /// cuDNN's autotuner (`cudnn.benchmark`): times the algorithms of each new input
+    /// shape and keeps the fastest, which need not sum in the same order every time.
+    pub cudnn_benchmark: bool,
+    /// Arithmetic of fp32 convolutions on CUDA: `ieee` (fp32), `tf32` or `bf16`.
+    pub cuda_conv_precision: String,
+    /// Arithmetic of fp32 matrix products on CUDA: `ieee`, `tf32` or `bf16`.
+    pub cuda_matmul_precision: String,
+    /// `CUBLAS_WORKSPACE_CONFIG`, which deterministic cuBLAS needs (`:4096:8`); none
+    /// when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cublas_workspace_config: Option<String>,
 }
 
 /// Digests `files` (paths inside the run folder) for the record.

@@ -9,6 +9,7 @@ pub mod device;
 pub mod flat;
 pub mod host;
 pub mod model;
+pub mod numerics;
 pub mod optimizer;
 pub mod pytorch;
 pub mod snapshot;
@@ -28,7 +29,7 @@ use crate::plan::schedule;
 use crate::plan::shape::Shape;
 use crate::plan::spec::{Normalize, NormalizeSetting};
 use crate::store::npy::{self, MatrixF32};
-use crate::store::record::SnapshotInfo;
+use crate::store::record::{Numerics, SnapshotInfo};
 use crate::store::{EpochMetrics, Metrics, RunFiles, RunStatus};
 use augment::Normalizer;
 use model::Net;
@@ -108,6 +109,8 @@ pub struct Outcome {
     pub status: RunStatus,
     /// Snapshots written.
     pub snapshots: Vec<SnapshotInfo>,
+    /// libtorch's deterministic, cuDNN and TF32 switches during the run.
+    pub numerics: Numerics,
     /// Every file written, for the record.
     pub files: Vec<std::path::PathBuf>,
 }
@@ -121,6 +124,7 @@ pub fn train(
 ) -> Result<Outcome> {
     let t = &spec.train;
     let device = data.device;
+    let numerics = numerics::apply(t.deterministic, device.is_cuda())?;
     tch::manual_seed(t.seed as i64);
     let vs = nn::VarStore::new(device);
     let input = Shape::Image(spec.input);
@@ -274,6 +278,7 @@ pub fn train(
         metrics,
         status,
         snapshots,
+        numerics,
         files,
     })
 }

@@ -156,6 +156,44 @@ fn memory_format_and_precision_retrain_and_learn_alike() {
 }
 
 #[test]
+fn deterministic_retrains_and_each_run_records_its_numeric_switches() {
+    let p = TinyProject::new();
+    let numerics = |p: &TinyProject| -> serde_json::Value {
+        let record = fs::read_to_string(p.path("out/runs/test/other/main/seed-7/run.json"));
+        serde_json::from_str::<serde_json::Value>(&record.unwrap()).unwrap()["numerics"].clone()
+    };
+    p.ok(&["build", "--device", "cpu", "--only", "other"]);
+    let plain = numerics(&p);
+    assert_eq!(plain["deterministic_algorithms"], false, "{plain}");
+    assert_eq!(
+        plain["cudnn_benchmark"], false,
+        "no autotuner off CUDA: {plain}"
+    );
+    assert_eq!(
+        plain["cuda_conv_precision"], "tf32",
+        "libtorch's default: {plain}"
+    );
+    let loss = metrics(&p, "other/main")["epochs"][0]["train_loss"]
+        .as_f64()
+        .unwrap();
+
+    p.write(
+        "experiments/other.toml",
+        &format!("{}[training]\ndeterministic = true\n", fixture::OTHER_TOML),
+    );
+    let table = p.ok(&["build", "--device", "cpu", "--only", "other"]);
+    assert_eq!(result_of(&table, "other"), "trained", "a new key: {table}");
+    let on = numerics(&p);
+    assert_eq!(on["deterministic_algorithms"], true, "{on}");
+    assert_eq!(on["cudnn_deterministic"], true, "{on}");
+    // The CPU kernels these layers use are deterministic already: the same floats.
+    let again = metrics(&p, "other/main")["epochs"][0]["train_loss"]
+        .as_f64()
+        .unwrap();
+    assert!(((again - loss) / loss).abs() < 1e-6, "{again} vs {loss}");
+}
+
+#[test]
 fn same_seed_same_data_gives_bit_identical_metrics_on_the_cpu() {
     let p = TinyProject::new();
     p.ok(&["build", "--device", "cpu", "--only", "child"]);

@@ -412,6 +412,9 @@ pub struct Provenance {
     pub started: String,
     /// When it ended.
     pub finished: String,
+    /// libtorch's deterministic, cuDNN and TF32 switches (absent from older runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numerics: Option<crate::store::record::Numerics>,
 }
 
 impl Provenance {
@@ -428,6 +431,7 @@ impl Provenance {
             key: r.key.to_string(),
             started: text::timestamp(&r.started),
             finished: text::timestamp(&r.finished),
+            numerics: r.numerics.clone(),
         }
     }
 }
