@@ -200,7 +200,7 @@ pub struct Numerics {
     pub cuda_matmul_precision: String,
     /// `CUBLAS_WORKSPACE_CONFIG`, which deterministic cuBLAS needs (`:4096:8`); none
     /// when unset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub cublas_workspace_config: Option<String>,
 }
 

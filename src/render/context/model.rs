@@ -412,8 +412,8 @@ pub struct Provenance {
     pub started: String,
     /// When it ended.
     pub finished: String,
-    /// libtorch's deterministic, cuDNN and TF32 switches (absent from older runs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// libtorch's deterministic, cuDNN and TF32 switches (none for older runs).
+    #[serde(default)]
     pub numerics: Option<crate::store::record::Numerics>,
 }
 
