@@ -17,7 +17,8 @@ use super::tsne;
 use super::{Analysis, FigureKind, FigureRef, RunFigures, SectionFigures, TsneFigure, TsneStats};
 use crate::fsx;
 use crate::hash;
-use crate::plan::{RunKey, RunSpec};
+use crate::plan::spec::{TsneMethod, TsneSettings};
+use crate::plan::{DeviceKind, RunKey, RunSpec};
 use crate::store::npy::{self, MatrixF32};
 use crate::store::record::{self, EpochMetrics, RunRecord};
 use crate::store::{Inventory, Metrics, RunFiles, RunState, RunStatus, Store};
@@ -474,21 +475,31 @@ fn embed_snapshots(store: &Store, runs: &[&StoredRun<'_>]) -> Result<Vec<Embedde
         let files = store.run(&run.spec.profile, &run.spec.seed_run());
         for snap in &run.record.snapshots {
             let (path, digest) = snapshot_file(&files, run, snap);
-            jobs.push((i, run.spec, path, digest));
+            let method = tsne_method(&run.spec.tsne, DeviceKind::of_label(&run.record.device));
+            jobs.push((i, run.spec, path, digest, method));
         }
     }
     // rayon's collect keeps the jobs' order, so each result goes back to its run in
     // the order of its snapshots.
     let results: Vec<(usize, CachedEmbedding)> = jobs
         .par_iter()
-        .map(|(i, spec, path, digest)| {
-            embedding(store, path, digest, spec, &out[*i].labels).map(|e| (*i, e))
+        .map(|(i, spec, path, digest, method)| {
+            embedding(store, path, digest, spec, *method, &out[*i].labels).map(|e| (*i, e))
         })
         .collect::<Result<_>>()?;
     for (i, e) in results {
         out[i].snapshots.push(e);
     }
     Ok(out)
+}
+
+/// The t-SNE method of a run trained on `device`: the experiment's, else exact for CUDA
+/// runs (a GPU build has the device to make it fast) and Barnes-Hut for CPU runs.
+fn tsne_method(settings: &TsneSettings, device: DeviceKind) -> TsneMethod {
+    settings.method.unwrap_or(match device {
+        DeviceKind::Cuda => TsneMethod::Exact,
+        DeviceKind::Cpu => TsneMethod::BarnesHut,
+    })
 }
 
 /// A snapshot's file and its digest in the run record (which keys its cached embedding).
@@ -514,21 +525,28 @@ struct CachedEmbedding {
     stats: TsneStats,
 }
 
-/// The embedding of one snapshot, from the cache when the same snapshot was embedded
-/// with the same settings before (t-SNE of 10,000 points costs seconds to minutes).
+/// The embedding of one snapshot by `method`, from the cache when the same snapshot was
+/// embedded with the same settings before (t-SNE of 10,000 points costs seconds to
+/// minutes). An exact embedding is computed on CUDA when there is one, else on the CPU.
 fn embedding(
     store: &Store,
     path: &Path,
     digest: &str,
     spec: &RunSpec,
+    method: TsneMethod,
     labels: &[u8],
 ) -> Result<CachedEmbedding> {
-    let key = hash::value(&(
-        env!("CARGO_PKG_VERSION"),
-        digest,
-        &spec.tsne,
-        spec.train.seed,
-    ));
+    // Keyed by the method in force, named or chosen: Barnes-Hut keeps the key it had
+    // before there was a choice.
+    let settings = TsneSettings {
+        method: None,
+        ..spec.tsne.clone()
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    let key = match method {
+        TsneMethod::BarnesHut => hash::value(&(version, digest, &settings, spec.train.seed)),
+        TsneMethod::Exact => hash::value(&(version, digest, &settings, spec.train.seed, "exact")),
+    };
     let cache = store.tsne_cache().join(format!("{key}.json"));
     if let Ok(hit) = fsx::read_json::<CachedEmbedding>(&cache) {
         return Ok(hit);
@@ -545,11 +563,16 @@ fn embedding(
             labels.len()
         );
     }
+    let how = match method {
+        TsneMethod::BarnesHut => tsne::Method::BarnesHut,
+        TsneMethod::Exact => tsne::Method::Exact(tch::Device::cuda_if_available()),
+    };
     let emb = tsne::embed(
         &points,
         spec.tsne.perplexity,
         spec.tsne.iterations,
         spec.train.seed,
+        how,
     )
     .with_context(|| {
         format!(
@@ -576,6 +599,7 @@ fn embedding(
         kl_divergence: emb.kl_divergence,
         perplexity: spec.tsne.perplexity,
         iterations: spec.tsne.iterations,
+        method,
         seconds: emb.seconds,
     };
     let result = CachedEmbedding {

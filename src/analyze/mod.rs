@@ -8,10 +8,12 @@ pub mod figures;
 pub mod plot;
 pub mod seeds;
 pub mod tsne;
+pub mod tsne_exact;
 
 use serde::{Deserialize, Serialize};
 
 use crate::plan::RunId;
+use crate::plan::spec::TsneMethod;
 
 /// What a figure shows; the render stage groups and captions figures by kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,8 +74,15 @@ pub struct TsneStats {
     pub perplexity: f64,
     /// Iterations run.
     pub iterations: i64,
+    /// How the layout was optimised (Barnes-Hut in caches written before the choice).
+    #[serde(default = "barnes_hut")]
+    pub method: TsneMethod,
     /// Seconds the embedding took.
     pub seconds: f64,
+}
+
+fn barnes_hut() -> TsneMethod {
+    TsneMethod::BarnesHut
 }
 
 /// A t-SNE figure with its numbers.

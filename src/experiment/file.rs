@@ -359,6 +359,28 @@ pub struct TsnePatch {
     pub perplexity: Option<f64>,
     /// t-SNE iterations.
     pub iterations: Option<i64>,
+    /// How the layout is optimised; default: exact for runs trained on CUDA, Barnes-Hut
+    /// for runs trained on the CPU.
+    pub method: Option<TsneMethod>,
+}
+
+/// How a t-SNE layout is optimised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TsneMethod {
+    /// bhtsne's Barnes-Hut approximation (θ = 0.5), one CPU thread per embedding.
+    BarnesHut,
+    /// The exact gradient over all pairs in tensor operations, on a GPU when there is one.
+    Exact,
+}
+
+impl std::fmt::Display for TsneMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TsneMethod::BarnesHut => "barnes-hut",
+            TsneMethod::Exact => "exact",
+        })
+    }
 }
 
 /// `seeds`: how many (`seeds = 3`: seeds 0, 1 and 2) or which (`seeds = [0, 5]`).

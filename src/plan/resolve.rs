@@ -380,6 +380,7 @@ pub fn merge(base: &SettingsPatch, top: &SettingsPatch) -> SettingsPatch {
             pca: pick(&t.pca, &b.pca),
             perplexity: pick(&t.perplexity, &b.perplexity),
             iterations: pick(&t.iterations, &b.iterations),
+            method: pick(&t.method, &b.method),
         }),
         (b, t) => pick(t, b),
     };

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use crate::experiment::file::{
-    Expect, LrSchedule, MemoryFormat, Metric, Normalize, NormalizeSetting, OptimizerSpec, Precision,
+    Expect, LrSchedule, MemoryFormat, Metric, Normalize, NormalizeSetting, OptimizerSpec,
+    Precision, TsneMethod,
 };
 
 use super::layer::Layer;
@@ -109,6 +110,9 @@ pub struct TsneSettings {
     pub perplexity: f64,
     /// Gradient-descent iterations.
     pub iterations: i64,
+    /// The optimiser, when the experiment names one (else chosen by the run's device).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<TsneMethod>,
 }
 
 /// One run, fully resolved: the unit the trainer and the store work with.
@@ -247,6 +251,7 @@ impl RunSpec {
             tsne: TsneSettings {
                 perplexity: 30.0,
                 iterations: 1000,
+                method: None,
             },
             shapes: vec![],
             seeds: vec![0],

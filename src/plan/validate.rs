@@ -152,6 +152,7 @@ pub fn finish(
     let tsne_settings = TsneSettings {
         perplexity: tsne.perplexity.unwrap_or(DEFAULT_PERPLEXITY),
         iterations: tsne.iterations.unwrap_or(DEFAULT_TSNE_ITERATIONS),
+        method: tsne.method,
     };
     if !(tsne_settings.perplexity.is_finite() && tsne_settings.perplexity > 0.0) {
         return Err(format!(

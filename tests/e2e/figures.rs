@@ -56,6 +56,7 @@ fn every_run_gets_its_figures_and_the_manifest_lists_them() {
     for t in tsne {
         let stats = &t["stats"];
         assert_eq!(stats["points"], 40);
+        assert_eq!(stats["method"], "barnes-hut", "the default for CPU runs");
         for k in ["knn_embedding", "knn_latent"] {
             let v = stats[k].as_f64().unwrap();
             assert!((0.0..=1.0).contains(&v), "{k} = {v}");
@@ -91,6 +92,31 @@ fn a_rebuild_draws_the_same_tsne_and_leaves_files_untouched() {
     fs::remove_dir_all(p.path("out/site/figures")).unwrap();
     p.ok(&["build", "--device", "cpu", "--only", "child"]);
     assert_eq!(fs::read(&csv).unwrap(), first);
+
+    // The exact gradient is analysis only: nothing retrains, the same snapshot embeds
+    // to other coordinates, and the figures say which method drew them.
+    p.write(
+        "experiments/child.toml",
+        &fixture::CHILD_TOML.replace(
+            "perplexity = 5.0 }",
+            "perplexity = 5.0, method = \"exact\" }",
+        ),
+    );
+    let table = p.ok(&["build", "--device", "cpu", "--only", "child"]);
+    assert_eq!(fixture::result_of(&table, "child/sgd"), "cached", "{table}");
+    assert_ne!(fs::read(&csv).unwrap(), first);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(p.path("out/site/figures/figures.json")).unwrap())
+            .unwrap();
+    let child = manifest["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["section"] == "child")
+        .unwrap();
+    let stats = &child["runs"][0]["tsne"][1]["stats"];
+    assert_eq!(stats["method"], "exact", "{stats}");
+    assert!(stats["kl_divergence"].as_f64().unwrap() > 0.0);
 }
 
 #[test]
