@@ -1,11 +1,12 @@
 //! Stage 3, training: one run from its spec to a complete folder in the store.
 //!
-//! The data sits on the training device as uint8 for the whole run; each batch is
-//! gathered, augmented and normalised there. Loss and accuracy accumulate on the
+//! The data sits on the training device as uint8 for the whole run; an epoch's images
+//! are gathered, augmented and normalised there in chunks of many batches. Loss and accuracy accumulate on the
 //! device and are read once per epoch, so a step never waits on the host.
 
 pub mod augment;
 pub mod device;
+pub mod epoch;
 pub mod flat;
 pub mod host;
 pub mod model;
@@ -32,6 +33,7 @@ use crate::store::npy::{self, MatrixF32};
 use crate::store::record::{Numerics, SnapshotInfo};
 use crate::store::{EpochMetrics, Metrics, RunFiles, RunStatus};
 use augment::Normalizer;
+use epoch::EpochBatches;
 use model::Net;
 
 /// Test-set forward passes run in batches of this size: large, since no graph is kept.
@@ -192,7 +194,15 @@ pub fn train(
             epoch,
         );
         opt.set_lr(lr);
-        let perm = Tensor::randperm(n, (Kind::Int64, device));
+        let order = Tensor::randperm(n, (Kind::Int64, device));
+        let mut epoch_batches = EpochBatches::new(
+            &data.train_x,
+            &data.train_y,
+            order,
+            t.batch_size,
+            &t.augment,
+            &norm,
+        );
         let loss_sum = Tensor::zeros([], (Kind::Float, device));
         let correct = Tensor::zeros([], (Kind::Int64, device));
         for b in 0..batches {
@@ -205,10 +215,7 @@ pub fn train(
             if crate::interrupt::requested() {
                 return Err(crate::interrupt::Interrupted.into());
             }
-            let idx = perm.narrow(0, lo, len);
-            let x = Normalizer::to_unit(&data.train_x.index_select(0, &idx));
-            let x = norm.apply(&augment::augment(&x, &t.augment));
-            let y = data.train_y.index_select(0, &idx);
+            let (x, y) = epoch_batches.batch(lo, len);
             let logits = net.forward(&x, true);
             let loss = logits.cross_entropy_for_logits(&y);
             opt.backward_step(&loss);
