@@ -306,16 +306,19 @@ fn every_run_loads_in_pytorch_and_predicts_what_report_recorded() {
 /// through `preprocess`, the confusion matrix as `metrics.json` has it.
 const IDX_CHECK: &str = r#"
 import gzip, json, sys
-import numpy as np, torch
+import torch
 run, data = sys.argv[1], sys.argv[2]
 sys.path.insert(0, run)
 import model
-raw = gzip.open(data + "/t10k-images-idx3-ubyte.gz").read()
-x = torch.from_numpy(np.frombuffer(raw, np.uint8, offset=16).reshape(-1, 1, 28, 28).copy())
-y = np.frombuffer(gzip.open(data + "/t10k-labels-idx1-ubyte.gz").read(), np.uint8, offset=8)
+# Plain torch: the project's torch wheel does not bring numpy.
+def idx(name, offset):
+    raw = bytearray(gzip.open(data + "/" + name).read())
+    return torch.frombuffer(raw, dtype=torch.uint8)[offset:].clone()
+x = idx("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 1, 28, 28)
+y = idx("t10k-labels-idx1-ubyte.gz", 8)
 net = model.load()
 with torch.no_grad():
-    pred = net(model.preprocess(x)).argmax(1).numpy()
+    pred = net(model.preprocess(x)).argmax(1)
 k = len(model.CLASSES)
 confusion = [[int(((y == t) & (pred == p)).sum()) for p in range(k)] for t in range(k)]
 print(json.dumps({"confusion": confusion, "classes": list(model.CLASSES)}))
