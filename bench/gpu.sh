@@ -111,7 +111,7 @@ p=$(project proof)
 t=$(now_us)
 run_until "$(left)" "$results/proof.log" --root "$p" build --profile steps --device "$device" --only model-1 ||
     fail "the proof run failed: see proof.log"
-ran_on=$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["device"])' "$p/out/runs/steps/model-1/main/run.json") ||
+ran_on=$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["device"])' "$p/out/runs/steps/model-1/main/seed-0/run.json") ||
     fail "no run.json after the proof run"
 [ "$ran_on" = "$device" ] || fail "the proof run trained on $ran_on, not $device"
 say "proof: Model 1 trained on $ran_on in $(seconds_since "$t") s"
@@ -136,9 +136,10 @@ for jobs in $jobs_list; do
 import json, os, sys
 runs, jobs, wall, table = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
 t = json.load(open(table))
+# out/runs/<profile>/<section>/<variant>/seed-0/: the homework's runs have one seed.
 for section in sorted(os.listdir(runs)):
     for variant in sorted(os.listdir(os.path.join(runs, section))):
-        d = os.path.join(runs, section, variant)
+        d = os.path.join(runs, section, variant, "seed-0")
         if not os.path.isfile(os.path.join(d, "metrics.json")):
             continue
         spec = json.load(open(os.path.join(d, "spec.json")))
@@ -186,21 +187,38 @@ import json, os, sys, tarfile
 out, results, wall, rc, jobs, epochs = sys.argv[1:]
 print(f"\n## Phase 3: the homework, {epochs} epochs, --jobs {jobs}\n")
 print(f"{'Finished' if rc == '0' else f'Stopped at the limit (exit {rc})'} after {float(wall):.1f} s.\n")
-print("| run | status | epochs | train acc. | test acc. | seconds |")
-print("|---|---|--:|--:|--:|--:|")
+print("| run | status | epochs | train acc. | test acc. | seconds | cuDNN autotuner, conv / matmul precision |")
+print("|---|---|--:|--:|--:|--:|---|")
 runs = os.path.join(out, "runs", "homework")
+# out/runs/<profile>/<section>/<variant>/seed-<n>/
 for section in sorted(os.listdir(runs)) if os.path.isdir(runs) else []:
     for variant in sorted(os.listdir(os.path.join(runs, section))):
-        d = os.path.join(runs, section, variant)
-        if not os.path.isfile(os.path.join(d, "run.json")):
-            continue
-        rec = json.load(open(os.path.join(d, "run.json")))
-        m = json.load(open(os.path.join(d, "metrics.json")))["epochs"]
-        last = m[-1] if m else {}
-        run = section if variant == "main" else f"{section}/{variant}"
-        print(f"| {run} | {rec['status']['state'] if isinstance(rec['status'], dict) else rec['status']} | {len(m)} | "
-              f"{100 * last.get('train_accuracy', float('nan')):.2f} % | {100 * last.get('test_accuracy', float('nan')):.2f} % | "
-              f"{sum(e['seconds'] for e in m):.1f} |")
+        for seed in sorted(os.listdir(os.path.join(runs, section, variant))):
+            d = os.path.join(runs, section, variant, seed)
+            if not os.path.isfile(os.path.join(d, "run.json")):
+                continue
+            rec = json.load(open(os.path.join(d, "run.json")))
+            m = json.load(open(os.path.join(d, "metrics.json")))["epochs"]
+            last = m[-1] if m else {}
+            run = section if variant == "main" else f"{section}/{variant}"
+            num = rec.get("numerics") or {}
+            switches = (f"{'on' if num.get('cudnn_benchmark') else 'off'}, "
+                        f"{num.get('cuda_conv_precision', '?')} / {num.get('cuda_matmul_precision', '?')}")
+            state = rec['status']['state'] if isinstance(rec['status'], dict) else rec['status']
+            print(f"| {run} {seed} | {state} | {len(m)} | "
+                  f"{100 * last.get('train_accuracy', float('nan')):.2f} % | {100 * last.get('test_accuracy', float('nan')):.2f} % | "
+                  f"{sum(e['seconds'] for e in m):.1f} | {switches} |")
+manifest = os.path.join(out, "site", "figures", "figures.json")
+if os.path.isfile(manifest):
+    by_method = {}
+    for s in json.load(open(manifest)).get("sections", []):
+        for r in s.get("runs", []):
+            for t in r.get("tsne", []):
+                st = t["stats"]
+                n, secs = by_method.get(st.get("method", "?"), (0, 0.0))
+                by_method[st.get("method", "?")] = (n + 1, secs + st["seconds"])
+    for method, (n, secs) in sorted(by_method.items()):
+        print(f"\nt-SNE: {n} embeddings by {method}, {secs:.1f} s in all (each timed alone).")
 site = os.path.join(out, "site")
 if os.path.isdir(site):
     with tarfile.open(os.path.join(results, "site.tar.gz"), "w:gz") as t:

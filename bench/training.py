@@ -100,6 +100,7 @@ def main():
                     run = os.path.join(project, "out", "runs", pipe, *only.split("/"))
                     if "/" not in only:
                         run = os.path.join(run, "main")
+                    run = os.path.join(run, f"seed-{seed}")  # one stored run per seed
                     m = json.load(open(os.path.join(run, "metrics.json")))["epochs"]
                     row = {"images_per_second": statistics.mean(e["images_per_second"] for e in m),
                            "epoch_seconds": statistics.mean(e["seconds"] for e in m),
