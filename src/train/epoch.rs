@@ -1,16 +1,29 @@
 //! The training images of one epoch, shuffled, augmented and normalised in chunks of
-//! many batches, so that a step slices a prepared tensor instead of running the dozen
-//! gather, pad, random and arithmetic operations of its own preparation (on a GPU, a
-//! dozen kernel launches a step, for work a single launch does as well).
+//! whole batches. On CUDA a chunk is many batches, so that a step slices a prepared
+//! tensor instead of running the dozen gather, pad, random and arithmetic operations of
+//! its own preparation (a dozen kernel launches a step, for work one launch does as
+//! well). On the CPU a chunk is one batch, as before chunks: larger ones made the
+//! build 7 % slower there (the prepared images are no longer in cache when the step
+//! reads them; BENCHMARKS.md), and a CPU pays little per operation.
 
-use tch::Tensor;
+use tch::{Device, Tensor};
 
 use super::augment::{self, Normalizer};
 use crate::plan::spec::Augment;
 
-/// Images prepared at once: 8,192 CIFAR-10 images are 100 MB of floats, a bound on
-/// the memory this costs whatever the dataset's size.
-const CHUNK_IMAGES: i64 = 8192;
+/// Images a CUDA chunk holds: 8,192 CIFAR-10 images are 100 MB of floats on a device
+/// with tens of GB.
+const CUDA_CHUNK_IMAGES: i64 = 8192;
+
+/// Images per chunk on `device` for batches of `batch_size`: a whole number of batches,
+/// so that no batch spans two chunks.
+pub fn chunk_len(device: Device, batch_size: i64) -> i64 {
+    if device.is_cuda() {
+        batch_size * (CUDA_CHUNK_IMAGES / batch_size).max(1)
+    } else {
+        batch_size
+    }
+}
 
 /// One epoch's batches, in the order of a permutation of the training set.
 #[derive(Debug)]
@@ -29,13 +42,14 @@ pub struct EpochBatches<'a> {
 }
 
 impl<'a> EpochBatches<'a> {
-    /// The epoch of `images` (uint8, N×C×H×W) and `labels` in `order`, in batches of
-    /// `batch_size`, each image augmented by `augment` and normalised by `norm`.
+    /// The epoch of `images` (uint8, N×C×H×W) and `labels` in `order`, prepared
+    /// `chunk_len` images at a time (see [`chunk_len`]), each image augmented by
+    /// `augment` and normalised by `norm`.
     pub fn new(
         images: &'a Tensor,
         labels: &'a Tensor,
         order: Tensor,
-        batch_size: i64,
+        chunk_len: i64,
         augment: &'a Augment,
         norm: &'a Normalizer,
     ) -> Self {
@@ -45,7 +59,7 @@ impl<'a> EpochBatches<'a> {
             order,
             augment,
             norm,
-            chunk_len: batch_size * (CHUNK_IMAGES / batch_size).max(1),
+            chunk_len,
             start: -1,
             x: Tensor::new(),
             y: Tensor::new(),
@@ -53,7 +67,7 @@ impl<'a> EpochBatches<'a> {
     }
 
     /// Images and labels of the batch of `len` images from position `lo` of the
-    /// epoch's order (`lo` a multiple of the batch size).
+    /// epoch's order (`lo` a multiple of the batch size, which divides the chunk).
     pub fn batch(&mut self, lo: i64, len: i64) -> (Tensor, Tensor) {
         let start = lo - lo % self.chunk_len;
         if start != self.start {
@@ -71,7 +85,7 @@ impl<'a> EpochBatches<'a> {
 
 #[cfg(test)]
 mod tests {
-    use tch::{Device, Kind};
+    use tch::Kind;
 
     use super::*;
     use crate::plan::spec::Normalize;
@@ -79,7 +93,7 @@ mod tests {
     #[test]
     fn batches_follow_the_order_across_chunks_and_are_normalised() {
         // 20,000 one-pixel images whose value is their index mod 251, labels the
-        // index mod 7; batches of 3000, so chunks of 6000 and a short last batch.
+        // index mod 7; batches of 300, so chunks of 900 and a short last batch.
         let n = 20_000;
         let values = Tensor::arange(n, (Kind::Int64, Device::Cpu));
         let images = values
@@ -100,12 +114,13 @@ mod tests {
             },
             Device::Cpu,
         );
+        assert_eq!(chunk_len(Device::Cpu, 300), 300);
+        assert_eq!(chunk_len(Device::Cuda(0), 300), 8100);
         let mut epoch =
-            EpochBatches::new(&images, &labels, order.shallow_clone(), 3000, &none, &norm);
-        assert_eq!(epoch.chunk_len, 6000);
+            EpochBatches::new(&images, &labels, order.shallow_clone(), 900, &none, &norm);
         let mut lo = 0;
         while lo < n {
-            let len = 3000.min(n - lo);
+            let len = 300.min(n - lo);
             let (x, y) = epoch.batch(lo, len);
             let expected = order.narrow(0, lo, len);
             assert!(y.equal(&expected.remainder(7)), "labels of batch at {lo}");

@@ -1,7 +1,7 @@
 //! Stage 3, training: one run from its spec to a complete folder in the store.
 //!
 //! The data sits on the training device as uint8 for the whole run; an epoch's images
-//! are gathered, augmented and normalised there in chunks of many batches. Loss and accuracy accumulate on the
+//! are gathered, augmented and normalised there (on CUDA, many batches at a time). Loss and accuracy accumulate on the
 //! device and are read once per epoch, so a step never waits on the host.
 
 pub mod augment;
@@ -199,7 +199,7 @@ pub fn train(
             &data.train_x,
             &data.train_y,
             order,
-            t.batch_size,
+            epoch::chunk_len(device, t.batch_size),
             &t.augment,
             &norm,
         );
