@@ -79,8 +79,9 @@ def main():
     with open(os.path.join(project, "experiments", "report.toml"), "a") as f:
         for pipe, extra in profiles.items():
             f.write(f'\n[profiles.{pipe}]\ndata = "{os.path.abspath(args.archive)}"\nepochs = {args.epochs}\n'
-                    f'tsne_epochs = [0]\n{extra}')
-    base = os.path.join(project, "experiments", "model-1.toml")
+                    f'tsne_epochs = [0]\nseeds = [0]\n{extra}')
+    # Round r trains seed r: the benchmark profiles' `seeds`, rewritten each round.
+    base = os.path.join(project, "experiments", "report.toml")
     base_text = open(base).read()
 
     results = {}
@@ -88,7 +89,7 @@ def main():
     for r in range(args.rounds):
         seed = r
         with open(base, "w") as f:
-            f.write(re.sub(r"(?m)^seed = \d+$", f"seed = {seed}", base_text))
+            f.write(re.sub(r"(?m)^seeds = \[\d+\]$", f"seeds = [{seed}]", base_text))
         for model in args.models:
             # Rotate the order each round so no pipeline always runs first or last.
             k = r % len(pipelines)
