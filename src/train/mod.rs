@@ -1,8 +1,9 @@
 //! Stage 3, training: one run from its spec to a complete folder in the store.
 //!
 //! The data sits on the training device as uint8 for the whole run; an epoch's images
-//! are gathered, augmented and normalised there (on CUDA, many batches at a time). Loss and accuracy accumulate on the
-//! device and are read once per epoch, so a step never waits on the host.
+//! are gathered, augmented and normalised there (on CUDA, many batches at a time). Loss
+//! and accuracy accumulate on the device and are read once per epoch, so a step never
+//! waits on the host.
 
 pub mod augment;
 pub mod device;
