@@ -455,12 +455,10 @@ struct Embedded {
     snapshots: Vec<CachedEmbedding>,
 }
 
-/// Embeds every snapshot of `runs` at once, each on its own thread (one embedding is
-/// single-threaded): the same coordinates as one after another, since each is seeded
-/// and independent, in the time of the longest on enough cores. One entry per run, in
-/// order.
+/// Embeds the snapshots of `runs` side by side, as many at a time as there are cores
+/// (one embedding is single-threaded): the same coordinates as one after another, since
+/// each is seeded and independent. One entry per run, in order.
 fn embed_snapshots(store: &Store, runs: &[&StoredRun<'_>]) -> Result<Vec<Embedded>> {
-    use rayon::prelude::*;
     let mut out: Vec<Embedded> = Vec::with_capacity(runs.len());
     for run in runs {
         let mut e = Embedded::default();
@@ -479,18 +477,50 @@ fn embed_snapshots(store: &Store, runs: &[&StoredRun<'_>]) -> Result<Vec<Embedde
             jobs.push((i, run.spec, path, digest, method));
         }
     }
-    // rayon's collect keeps the jobs' order, so each result goes back to its run in
-    // the order of its snapshots.
-    let results: Vec<(usize, CachedEmbedding)> = jobs
-        .par_iter()
-        .map(|(i, spec, path, digest, method)| {
-            embedding(store, path, digest, spec, *method, &out[*i].labels).map(|e| (*i, e))
-        })
-        .collect::<Result<_>>()?;
-    for (i, e) in results {
-        out[i].snapshots.push(e);
+    // Results come back in the jobs' order, so each goes to its run in the order of
+    // its snapshots.
+    let results = side_by_side(&jobs, rayon::current_num_threads(), |job| {
+        let (i, spec, path, digest, method) = job;
+        embedding(store, path, digest, spec, *method, &out[*i].labels)
+    });
+    for ((i, ..), e) in jobs.iter().zip(results) {
+        out[*i].snapshots.push(e?);
     }
     Ok(out)
+}
+
+/// `f` of every job, in the jobs' order, computed on `threads` plain threads that each
+/// take the next job when done with one. Not rayon's workers: a worker waiting for
+/// another pool (each Barnes-Hut fit runs in a one-thread pool of its own) takes other
+/// jobs meanwhile, so every embedding would start at once and they would time-slice
+/// the cores, thrashing each other's caches.
+fn side_by_side<J: Sync, R: Send>(
+    jobs: &[J],
+    threads: usize,
+    f: impl Fn(&J) -> R + Sync,
+) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.clamp(1, jobs.len().max(1)))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(job) = jobs.get(i) else { break mine };
+                        mine.push((i, f(job)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The t-SNE method of a run trained on `device`: the experiment's, else exact for CUDA
@@ -623,4 +653,33 @@ fn coords_csv(coords: &[[f32; 2]], labels: &[u8], classes: &[String]) -> String 
         s.push_str(&format!("{},{},{l},{class}\n", c[0], c[1]));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn side_by_side_keeps_the_jobs_order_and_runs_no_more_than_its_threads_at_once() {
+        let running = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let jobs: Vec<u64> = (0..12).collect();
+        let out = side_by_side(&jobs, 3, |&j| {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            // Later jobs finish first, so an order kept by completion would show.
+            std::thread::sleep(std::time::Duration::from_millis(30 - 2 * j));
+            running.fetch_sub(1, Ordering::SeqCst);
+            j * j
+        });
+        assert_eq!(out, jobs.iter().map(|j| j * j).collect::<Vec<_>>());
+        assert_eq!(most.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn side_by_side_of_no_jobs_is_empty() {
+        let out = side_by_side(&[] as &[u8], 4, |&j| j);
+        assert!(out.is_empty());
+    }
 }
