@@ -273,8 +273,7 @@ fn a_damaged_run_is_detected_and_retrained() {
     let metrics_path = p.path("out/runs/test/base/main/seed-7/metrics.json");
     let text = fs::read(&metrics_path).unwrap();
     fs::write(&metrics_path, &text[..text.len() / 2]).unwrap();
-    let out = p.run(&["build", "--device", "cpu", "--only", "base"]);
-    assert!(out.status.success());
+    let out = p.succeeds(&["build", "--device", "cpu", "--only", "base"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("warning: base: retraining") && stderr.contains("metrics.json"),

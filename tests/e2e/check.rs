@@ -8,12 +8,8 @@ use crate::fixture;
 #[test]
 fn shipped_experiments_have_the_homeworks_flatten_sizes_and_parameter_counts() {
     let out = fixture::report(Path::new(env!("CARGO_MANIFEST_DIR")), &["check"]);
+    fixture::assert_success(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let rows: Vec<(String, i64, i64)> = stdout
         .lines()
         .skip(1)

@@ -70,18 +70,10 @@ fn killed_builds_resume_to_the_same_results() {
         let _ = child.wait();
         // Whatever the store holds now must be either complete or ignored, never read half.
         let list = p.run(&["list"]);
-        assert!(
-            list.status.success(),
-            "{}",
-            String::from_utf8_lossy(&list.stderr)
-        );
+        fixture::assert_success(&list);
     }
     let out = p.run(&["build", "--device", "cpu"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    fixture::assert_success(&out);
     assert_eq!(curves(p.root()), expected);
     assert_no_leftovers(&p.path("out"));
 }

@@ -152,6 +152,11 @@ impl TinyProject {
 
     /// Runs and asserts success, returning stdout.
     pub(crate) fn ok(&self, args: &[&str]) -> String {
+        String::from_utf8(self.succeeds(args).stdout).unwrap()
+    }
+
+    /// Runs and asserts success, returning what it printed, for tests of its messages.
+    pub(crate) fn succeeds(&self, args: &[&str]) -> Output {
         let out = self.run(args);
         assert!(
             out.status.success(),
@@ -159,7 +164,7 @@ impl TinyProject {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        String::from_utf8(out.stdout).unwrap()
+        out
     }
 
     /// Runs, asserts failure with a one-line error, and returns that line.
@@ -201,4 +206,15 @@ pub(crate) fn result_of(table: &str, run: &str) -> String {
         .nth(1)
         .unwrap()
         .to_owned()
+}
+
+/// Asserts that a finished command succeeded, showing what it printed when it did not.
+pub(crate) fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {}:\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

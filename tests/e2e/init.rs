@@ -4,7 +4,7 @@
 use std::fs;
 use std::process::Command;
 
-use crate::fixture::report;
+use crate::fixture::{self, report};
 
 #[test]
 fn init_makes_a_project_that_builds_and_refuses_to_overwrite() {
@@ -15,11 +15,7 @@ fn init_makes_a_project_that_builds_and_refuses_to_overwrite() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    fixture::assert_success(&out);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.contains("next: cd "), "{said}");
     for file in [
@@ -42,11 +38,7 @@ fn init_makes_a_project_that_builds_and_refuses_to_overwrite() {
     );
 
     let check = report(&dir, &["check"]);
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    fixture::assert_success(&check);
     let build = report(&dir, &["build", "--device", "cpu"]);
     let stderr = String::from_utf8_lossy(&build.stderr);
     assert!(build.status.success(), "{stderr}");
@@ -101,11 +93,7 @@ fn init_makes_a_project_that_builds_and_refuses_to_overwrite() {
         .arg("init")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    fixture::assert_success(&out);
     assert_eq!(
         fs::read_to_string(other.join("README.md")).unwrap(),
         "mine\n"

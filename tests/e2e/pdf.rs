@@ -34,11 +34,7 @@ fn text_of(p: &TinyProject) -> String {
         .arg("-")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    fixture::assert_success(&out);
     collapse(&String::from_utf8_lossy(&out.stdout))
 }
 

@@ -18,7 +18,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use crate::fixture::TinyProject;
+use crate::fixture::{self, TinyProject};
 
 /// A section that reaches every kind of layer and setting `model.py` spells: a strided
 /// conv, batch norm on images and on vectors, a pool whose stride is not its window,
@@ -340,11 +340,7 @@ fn a_grayscale_idx_run_loads_in_pytorch_and_predicts_what_report_recorded() {
         .arg(p.path("data/set"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    fixture::assert_success(&out);
     let torch: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let metrics: serde_json::Value =
         serde_json::from_slice(&fs::read(run.join("metrics.json")).unwrap()).unwrap();
