@@ -107,6 +107,11 @@ pub struct BuildArgs {
     /// build, or the reverse) instead of retraining them.
     #[arg(long)]
     pub reuse_any_device: bool,
+    /// Cores that embed t-SNE snapshots while runs train, each run's as soon as it is
+    /// in the store; training gets the rest (default: on CUDA every core the training
+    /// processes leave free, on the CPU none; local executor).
+    #[arg(long)]
+    pub tsne_threads: Option<usize>,
 }
 
 /// `report init`.
@@ -215,6 +220,7 @@ mod tests {
             device: DeviceChoice::Cuda(1),
             threads: 3,
             data: PathBuf::from("data/a b.tar.gz"),
+            tsne_threads: 5,
         };
         let mut argv: Vec<std::ffi::OsString> = vec!["report".into(), "--root".into(), "/p".into()];
         argv.push(crate::build::jobs::WORKER_COMMAND.into());

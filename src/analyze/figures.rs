@@ -6,26 +6,20 @@
 //! which keeps a no-change build fast.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
+use anyhow::Result;
+use serde::Serialize;
 
+use super::embed::{self, Embedded};
 use super::plot::{self, Drawn};
 use super::seeds::Curve;
-use super::tsne;
-use super::{Analysis, FigureKind, FigureRef, RunFigures, SectionFigures, TsneFigure, TsneStats};
+use super::{Analysis, FigureKind, FigureRef, RunFigures, SectionFigures, TsneFigure};
 use crate::fsx;
 use crate::hash;
-use crate::plan::spec::{TsneMethod, TsneSettings};
-use crate::plan::{DeviceKind, RunKey, RunSpec};
-use crate::store::npy::{self, MatrixF32};
+use crate::plan::{RunKey, RunSpec};
 use crate::store::record::{self, EpochMetrics, RunRecord};
-use crate::store::{Inventory, Metrics, RunFiles, RunState, RunStatus, Store};
+use crate::store::{Inventory, Metrics, RunState, RunStatus, Store};
 use crate::text;
-
-/// Neighbours used for the k-NN accuracy of embeddings and latent spaces.
-const KNN_K: usize = 10;
 
 /// A run the store holds for its current key: what figures are drawn from.
 struct StoredRun<'a> {
@@ -260,8 +254,9 @@ fn draw_section(
     } else {
         None
     };
-    let shown: Vec<&StoredRun<'_>> = runs.iter().map(Group::shown).collect();
-    let embedded = embed_snapshots(store, &shown)?;
+    let shown: Vec<(&RunSpec, &RunRecord)> =
+        runs.iter().map(|g| (g.spec(), g.shown().record)).collect();
+    let embedded = embed::embed_runs(store, &shown)?;
     let mut run_figures = Vec::new();
     for (run, embedded) in runs.iter().zip(embedded) {
         run_figures.push(draw_run(store, run, y_range, embedded)?);
@@ -448,204 +443,6 @@ fn draw_overview(
     )?))
 }
 
-/// A run's snapshot labels and the embedding of each snapshot, in record order.
-#[derive(Default)]
-struct Embedded {
-    labels: Vec<u8>,
-    snapshots: Vec<CachedEmbedding>,
-}
-
-/// Embeds the snapshots of `runs` side by side, as many at a time as there are cores
-/// (one embedding is single-threaded): the same coordinates as one after another, since
-/// each is seeded and independent. One entry per run, in order.
-fn embed_snapshots(store: &Store, runs: &[&StoredRun<'_>]) -> Result<Vec<Embedded>> {
-    let mut out: Vec<Embedded> = Vec::with_capacity(runs.len());
-    for run in runs {
-        let mut e = Embedded::default();
-        if !run.record.snapshots.is_empty() {
-            let files = store.run(&run.spec.profile, &run.spec.seed_run());
-            e.labels = read_labels(&files.snapshot_labels())?;
-        }
-        out.push(e);
-    }
-    let mut jobs = Vec::new();
-    for (i, run) in runs.iter().enumerate() {
-        let files = store.run(&run.spec.profile, &run.spec.seed_run());
-        for snap in &run.record.snapshots {
-            let (path, digest) = snapshot_file(&files, run, snap);
-            let method = tsne_method(&run.spec.tsne, DeviceKind::of_label(&run.record.device));
-            jobs.push((i, run.spec, path, digest, method));
-        }
-    }
-    // Results come back in the jobs' order, so each goes to its run in the order of
-    // its snapshots.
-    let results = side_by_side(&jobs, rayon::current_num_threads(), |job| {
-        let (i, spec, path, digest, method) = job;
-        embedding(store, path, digest, spec, *method, &out[*i].labels)
-    });
-    for ((i, ..), e) in jobs.iter().zip(results) {
-        out[*i].snapshots.push(e?);
-    }
-    Ok(out)
-}
-
-/// `f` of every job, in the jobs' order, computed on `threads` plain threads that each
-/// take the next job when done with one. Not rayon's workers: a worker waiting for
-/// another pool (each Barnes-Hut fit runs in a one-thread pool of its own) takes other
-/// jobs meanwhile, so every embedding would start at once and they would time-slice
-/// the cores, thrashing each other's caches.
-fn side_by_side<J: Sync, R: Send>(
-    jobs: &[J],
-    threads: usize,
-    f: impl Fn(&J) -> R + Sync,
-) -> Vec<R> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let next = AtomicUsize::new(0);
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.clamp(1, jobs.len().max(1)))
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(job) = jobs.get(i) else { break mine };
-                        mine.push((i, f(job)));
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
-}
-
-/// The t-SNE method of a run trained on `device`: the experiment's, else exact for CUDA
-/// runs (a GPU build has the device to make it fast) and Barnes-Hut for CPU runs.
-fn tsne_method(settings: &TsneSettings, device: DeviceKind) -> TsneMethod {
-    settings.method.unwrap_or(match device {
-        DeviceKind::Cuda => TsneMethod::Exact,
-        DeviceKind::Cpu => TsneMethod::BarnesHut,
-    })
-}
-
-/// A snapshot's file and its digest in the run record (which keys its cached embedding).
-fn snapshot_file(
-    files: &RunFiles,
-    run: &StoredRun<'_>,
-    snap: &record::SnapshotInfo,
-) -> (std::path::PathBuf, String) {
-    let path = files.dir.join(&snap.file);
-    let digest = run
-        .record
-        .files
-        .get(&snap.file)
-        .map(|f| f.blake3.clone())
-        .unwrap_or_default();
-    (path, digest)
-}
-
-/// A t-SNE result as cached on disk.
-#[derive(Debug, Serialize, Deserialize)]
-struct CachedEmbedding {
-    coords: Vec<[f32; 2]>,
-    stats: TsneStats,
-}
-
-/// The embedding of one snapshot by `method`, from the cache when the same snapshot was
-/// embedded with the same settings before (t-SNE of 10,000 points costs seconds to
-/// minutes). An exact embedding is computed on CUDA when there is one, else on the CPU.
-fn embedding(
-    store: &Store,
-    path: &Path,
-    digest: &str,
-    spec: &RunSpec,
-    method: TsneMethod,
-    labels: &[u8],
-) -> Result<CachedEmbedding> {
-    // Keyed by the method in force, named or chosen: Barnes-Hut keeps the key it had
-    // before there was a choice.
-    let settings = TsneSettings {
-        method: None,
-        ..spec.tsne.clone()
-    };
-    let version = env!("CARGO_PKG_VERSION");
-    let key = match method {
-        TsneMethod::BarnesHut => hash::value(&(version, digest, &settings, spec.train.seed)),
-        TsneMethod::Exact => hash::value(&(version, digest, &settings, spec.train.seed, "exact")),
-    };
-    let cache = store.tsne_cache().join(format!("{key}.json"));
-    if let Ok(hit) = fsx::read_json::<CachedEmbedding>(&cache) {
-        return Ok(hit);
-    }
-    let bytes =
-        std::fs::read(path).with_context(|| format!("{}: cannot read snapshot", path.display()))?;
-    let points: MatrixF32 =
-        npy::decode_f32(&bytes).with_context(|| format!("{}: damaged snapshot", path.display()))?;
-    if points.rows != labels.len() {
-        anyhow::bail!(
-            "{}: {} rows but {} labels",
-            path.display(),
-            points.rows,
-            labels.len()
-        );
-    }
-    let how = match method {
-        TsneMethod::BarnesHut => tsne::Method::BarnesHut,
-        TsneMethod::Exact => tsne::Method::Exact(tch::Device::cuda_if_available()),
-    };
-    let emb = tsne::embed(
-        &points,
-        spec.tsne.perplexity,
-        spec.tsne.iterations,
-        spec.train.seed,
-        how,
-    )
-    .with_context(|| {
-        format!(
-            "{} ({}): t-SNE of {}",
-            spec.source.display(),
-            spec.id,
-            path.display()
-        )
-    })?;
-    let flat = MatrixF32 {
-        rows: emb.coords.len(),
-        cols: 2,
-        data: emb.coords.iter().flatten().copied().collect(),
-    };
-    let epoch = path
-        .file_stem()
-        .and_then(|s| s.to_str()?.strip_prefix("epoch-")?.parse().ok())
-        .unwrap_or_default();
-    let stats = TsneStats {
-        epoch,
-        points: points.rows,
-        knn_embedding: tsne::knn_accuracy(&flat, labels, KNN_K),
-        knn_latent: tsne::knn_accuracy(&points, labels, KNN_K),
-        kl_divergence: emb.kl_divergence,
-        perplexity: spec.tsne.perplexity,
-        iterations: spec.tsne.iterations,
-        method,
-        seconds: emb.seconds,
-    };
-    let result = CachedEmbedding {
-        coords: emb.coords,
-        stats,
-    };
-    fsx::write_json(&cache, &result)?;
-    Ok(result)
-}
-
-fn read_labels(path: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("{}: cannot read snapshot labels", path.display()))?;
-    npy::decode_u8(&bytes).with_context(|| format!("{}: damaged snapshot labels", path.display()))
-}
-
 fn coords_csv(coords: &[[f32; 2]], labels: &[u8], classes: &[String]) -> String {
     let mut s = String::from("x,y,label,class\n");
     for (c, l) in coords.iter().zip(labels) {
@@ -653,33 +450,4 @@ fn coords_csv(coords: &[[f32; 2]], labels: &[u8], classes: &[String]) -> String 
         s.push_str(&format!("{},{},{l},{class}\n", c[0], c[1]));
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    #[test]
-    fn side_by_side_keeps_the_jobs_order_and_runs_no_more_than_its_threads_at_once() {
-        let running = AtomicUsize::new(0);
-        let most = AtomicUsize::new(0);
-        let jobs: Vec<u64> = (0..12).collect();
-        let out = side_by_side(&jobs, 3, |&j| {
-            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-            most.fetch_max(now, Ordering::SeqCst);
-            // Later jobs finish first, so an order kept by completion would show.
-            std::thread::sleep(std::time::Duration::from_millis(30 - 2 * j));
-            running.fetch_sub(1, Ordering::SeqCst);
-            j * j
-        });
-        assert_eq!(out, jobs.iter().map(|j| j * j).collect::<Vec<_>>());
-        assert_eq!(most.load(Ordering::SeqCst), 3);
-    }
-
-    #[test]
-    fn side_by_side_of_no_jobs_is_empty() {
-        let out = side_by_side(&[] as &[u8], 4, |&j| j);
-        assert!(out.is_empty());
-    }
 }

@@ -43,6 +43,9 @@ pub struct WorkerArgs {
     /// The data source the parent resolved.
     #[arg(long)]
     pub data: PathBuf,
+    /// Threads that embed the run's snapshots while it trains (none on Slurm).
+    #[arg(long, default_value_t = 0)]
+    pub tsne_threads: usize,
 }
 
 impl WorkerArgs {
@@ -61,6 +64,8 @@ impl WorkerArgs {
             self.threads.to_string().into(),
             "--data".into(),
             self.data.clone().into(),
+            "--tsne-threads".into(),
+            self.tsne_threads.to_string().into(),
         ]
     }
 }
@@ -90,18 +95,23 @@ impl Schedule<'_> {
             device: self.device,
             threads,
             data: self.data.to_path_buf(),
+            tsne_threads: 0,
         }
     }
 }
 
-/// Trains `specs` with up to `schedule.jobs` worker processes, longest first.
-pub fn train_concurrently(schedule: &Schedule<'_>, specs: &[&RunSpec]) -> Result<()> {
+/// Trains `specs` with up to `schedule.jobs` worker processes, longest first, each with
+/// `threads` libtorch threads and `tsne_threads` for its snapshots' t-SNE.
+pub fn train_concurrently(
+    schedule: &Schedule<'_>,
+    specs: &[&RunSpec],
+    threads: usize,
+    tsne_threads: usize,
+) -> Result<()> {
     let mut queue: Vec<&RunSpec> = specs.to_vec();
     queue.sort_by_key(|s| std::cmp::Reverse(cost(s)));
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = (cores / schedule.jobs).max(1);
     let exe = std::env::current_exe().context("cannot find the report binary")?;
-    let mut running: Vec<(String, Child)> = Vec::new();
+    let mut running: Vec<(&RunSpec, Child)> = Vec::new();
     let mut failed: Vec<String> = Vec::new();
     let mut interrupted = false;
     while !queue.is_empty() || !running.is_empty() {
@@ -110,7 +120,10 @@ pub fn train_concurrently(schedule: &Schedule<'_>, specs: &[&RunSpec]) -> Result
                 break;
             };
             queue.remove(0);
-            let args = schedule.worker_args(spec, threads as i32);
+            let args = WorkerArgs {
+                tsne_threads,
+                ..schedule.worker_args(spec, threads as i32)
+            };
             let child = Command::new(&exe)
                 .arg("--root")
                 .arg(schedule.root)
@@ -119,20 +132,20 @@ pub fn train_concurrently(schedule: &Schedule<'_>, specs: &[&RunSpec]) -> Result
                 .env("REPORT_PROGRESS", "plain")
                 .spawn()
                 .context("cannot start a training process")?;
-            running.push((spec.label(), child));
+            running.push((spec, child));
         }
         if queue.is_empty() && running.is_empty() {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
         let mut still = Vec::new();
-        for (id, mut child) in running {
+        for (spec, mut child) in running {
             match child.try_wait()? {
-                None => still.push((id, child)),
+                None => still.push((spec, child)),
                 Some(status) if status.success() => {}
                 Some(status) => {
                     interrupted |= status.code() == Some(130);
-                    failed.push(format!("{id} ({status})"));
+                    failed.push(format!("{} ({status})", spec.label()));
                 }
             }
         }

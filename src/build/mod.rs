@@ -2,6 +2,7 @@
 //! render. The plan is made once, as an [`Inventory`] of every run of the profile, and
 //! handed from stage to stage; each stage writes files the next one reads.
 
+pub mod beside;
 pub mod jobs;
 pub mod progress;
 pub mod run;
@@ -24,7 +25,7 @@ use crate::store::record::{BuildInfo, DataInfo};
 use crate::store::{Inventory, PlannedRun, RunState};
 use crate::train::DeviceData;
 use crate::train::device::{self, DeviceChoice};
-use jobs::Schedule;
+use jobs::{Schedule, WorkerArgs};
 
 /// The tch release this binary is built with (pinned in Cargo.toml).
 pub const TCH_VERSION: &str = "0.24.0";
@@ -60,6 +61,9 @@ pub struct BuildOptions {
     pub jobs: usize,
     /// Where the runs are trained.
     pub executor: Executor,
+    /// Cores kept for t-SNE while runs train; `None` for the default of
+    /// [`tsne_threads`].
+    pub tsne_threads: Option<usize>,
 }
 
 /// What a build produced.
@@ -183,6 +187,10 @@ fn submission<'a>(
         data: &data,
         jobs: 1,
     };
+    // A task's cores, as on one machine: on CUDA all but one embed its snapshots.
+    let cpus = settings.cpus() as usize;
+    let beside = tsne_threads(None, planned.devices.kind, cpus, 1)?;
+    let threads = cpus.saturating_sub(beside).max(1) as i32;
     let tasks = planned
         .todo
         .iter()
@@ -190,7 +198,10 @@ fn submission<'a>(
             let spec = &planned.inventory.runs[i].spec;
             let task = slurm::script::Task {
                 label: spec.label(),
-                args: schedule.worker_args(spec, settings.cpus() as i32),
+                args: WorkerArgs {
+                    tsne_threads: beside,
+                    ..schedule.worker_args(spec, threads)
+                },
             };
             let record = project.store.run(&opts.profile, &spec.seed_run()).record();
             (task, record)
@@ -291,6 +302,13 @@ fn train(project: &Project, opts: &BuildOptions, planned: &Planned) -> Result<()
         .iter()
         .map(|&i| &planned.inventory.runs[i])
         .collect();
+    // Checked before the data is read: a wrong --tsne-threads fails at once.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let concurrent = opts.jobs > 1 && todo.len() > 1;
+    let processes = if concurrent { opts.jobs } else { 1 };
+    let beside = tsne_threads(opts.tsne_threads, planned.devices.kind, cores, processes)?;
+    // Training shares what t-SNE leaves; one thread each at the least.
+    let threads = (cores.saturating_sub(beside) / processes).max(1);
     let loaded = Instant::now();
     let dataset = data::load(
         &planned.source,
@@ -326,7 +344,7 @@ fn train(project: &Project, opts: &BuildOptions, planned: &Planned) -> Result<()
         return submission(project, opts, planned, &settings)?.run();
     }
     let info = DataInfo::new(&planned.source, &planned.fingerprint, &dataset);
-    if opts.jobs > 1 && todo.len() > 1 {
+    if concurrent {
         let specs: Vec<&RunSpec> = todo.iter().map(|r| &r.spec).collect();
         let schedule = Schedule {
             root: &project.root,
@@ -335,15 +353,42 @@ fn train(project: &Project, opts: &BuildOptions, planned: &Planned) -> Result<()
             data: &planned.source,
             jobs: opts.jobs,
         };
-        jobs::train_concurrently(&schedule, &specs)?;
-    } else {
-        let device = opts.device.resolve()?;
-        let on_device = DeviceData::new(&dataset, device);
-        for run in todo {
-            run::train_one(store, &opts.profile, &run.spec, &run.key, &on_device, &info)?;
-        }
+        // Each worker embeds its own run's snapshots with its share of the kept cores.
+        let each = beside.div_ceil(processes);
+        return jobs::train_concurrently(&schedule, &specs, threads, each);
     }
-    Ok(())
+    let device = opts.device.resolve()?;
+    let on_device = DeviceData::new(&dataset, device);
+    tch::set_num_threads(threads as i32);
+    let trained = beside::with_beside(store, beside, |beside| {
+        todo.iter().try_for_each(|run| {
+            let (spec, key) = (&run.spec, &run.key);
+            run::train_one(store, &opts.profile, spec, key, &on_device, &info, beside)
+        })
+    });
+    tch::set_num_threads(cores as i32);
+    trained
+}
+
+/// Cores kept for t-SNE while runs train in `processes` local processes: `asked`
+/// (`--tsne-threads`), else on CUDA the cores training leaves free (each process needs
+/// one to launch its kernels) and on the CPU none, since training uses every core and
+/// embeddings beside it would only slow it down by as much.
+pub fn tsne_threads(
+    asked: Option<usize>,
+    kind: DeviceKind,
+    cores: usize,
+    processes: usize,
+) -> Result<usize> {
+    match (asked, kind) {
+        (Some(k), DeviceKind::Cpu) if k >= cores => anyhow::bail!(
+            "--tsne-threads {k}: this machine has {cores} core{} and CPU training needs one at least",
+            if cores == 1 { "" } else { "s" }
+        ),
+        (Some(k), _) => Ok(k),
+        (None, DeviceKind::Cuda) => Ok(cores.saturating_sub(processes)),
+        (None, DeviceKind::Cpu) => Ok(0),
+    }
 }
 
 /// `git describe --always --dirty` of the project, if it is a git checkout.
@@ -357,4 +402,24 @@ fn git_describe(root: &Path) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tsne_keeps_the_cores_cuda_training_leaves_and_none_of_a_cpu_builds() {
+        // 16 cores, 4 GPU training processes of one launching core each.
+        assert_eq!(tsne_threads(None, DeviceKind::Cuda, 16, 4).unwrap(), 12);
+        assert_eq!(tsne_threads(None, DeviceKind::Cuda, 4, 11).unwrap(), 0);
+        assert_eq!(tsne_threads(None, DeviceKind::Cpu, 16, 1).unwrap(), 0);
+        assert_eq!(tsne_threads(Some(3), DeviceKind::Cuda, 16, 4).unwrap(), 3);
+        assert_eq!(tsne_threads(Some(1), DeviceKind::Cpu, 2, 1).unwrap(), 1);
+        let err = tsne_threads(Some(2), DeviceKind::Cpu, 2, 1).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--tsne-threads 2: this machine has 2 cores and CPU training needs one at least"
+        );
+    }
 }

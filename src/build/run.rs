@@ -4,22 +4,25 @@
 use anyhow::{Context, Result};
 use chrono::Utc;
 
+use super::beside::Beside;
 use super::progress::RunProgress;
 use crate::fsx;
 use crate::plan::{RunKey, RunSpec};
 use crate::store::record::{self, DataInfo, RECORD_FORMAT};
 use crate::store::{RunRecord, RunStatus, Store};
 use crate::text;
-use crate::train::{self, DeviceData, device};
+use crate::train::{self, DeviceData, Taken, device};
 
-/// Trains `spec` of `profile` on `data` and moves the finished run into the store.
-pub fn train_one(
+/// Trains `spec` of `profile` on `data` and moves the finished run into the store,
+/// handing each snapshot to `beside` as soon as it is written.
+pub fn train_one<'a>(
     store: &Store,
     profile: &str,
-    spec: &RunSpec,
+    spec: &'a RunSpec,
     key: &RunKey,
     data: &DeviceData,
     info: &DataInfo,
+    beside: Option<&Beside<'_, 'a>>,
 ) -> Result<()> {
     let staging = store.staging(profile, &spec.seed_run());
     std::fs::create_dir_all(&staging.dir)
@@ -27,7 +30,13 @@ pub fn train_one(
     let batches = (data.train_len() + spec.train.batch_size - 1) / spec.train.batch_size;
     let progress = RunProgress::start(&spec.label(), spec.train.epochs, batches);
     let started = Utc::now();
-    let outcome = match train::train(spec, data, &staging, &progress) {
+    let kind = device::kind(data.device);
+    let taken = |snap: &Taken<'_>| {
+        if let Some(beside) = beside {
+            beside.taken(spec, kind, snap);
+        }
+    };
+    let outcome = match train::train(spec, data, &staging, &progress, &taken) {
         Ok(o) => o,
         Err(e) => {
             progress.finish("stopped");

@@ -19,6 +19,7 @@ pub fn run(project: &Project, args: BuildArgs) -> Result<()> {
         jobs: args.jobs.into(),
         reuse_any_device: args.reuse_any_device,
         executor: args.executor,
+        tsne_threads: args.tsne_threads,
     };
     if args.dry_run {
         if opts.executor != Executor::Slurm {
@@ -33,6 +34,11 @@ pub fn run(project: &Project, args: BuildArgs) -> Result<()> {
     if opts.executor == Executor::Slurm && opts.jobs > 1 {
         bail!(
             "--jobs is for --executor local; on Slurm, max_tasks in [executor.slurm] limits the tasks at once"
+        );
+    }
+    if opts.executor == Executor::Slurm && opts.tsne_threads.is_some() {
+        bail!(
+            "--tsne-threads is for --executor local; on Slurm, a CUDA task embeds with its cpus_per_task but one"
         );
     }
     let built = build::build(project, &opts)?;

@@ -29,6 +29,7 @@ pub fn run(project: &Project, args: ServeArgs) -> Result<()> {
         reuse_any_device: false,
         jobs: 1,
         executor: Executor::Local,
+        tsne_threads: None,
     };
     let live = Arc::new(Live::default());
     let mut seen = contents(&root);

@@ -3,6 +3,7 @@
 
 use anyhow::{Result, bail};
 
+use crate::build::beside::with_beside;
 use crate::build::jobs::WorkerArgs;
 use crate::build::run::train_one;
 use crate::data;
@@ -31,12 +32,16 @@ pub fn run(project: &Project, args: WorkerArgs) -> Result<()> {
     let info = DataInfo::new(&args.data, &fingerprint, &dataset);
     let on_device = DeviceData::new(&dataset, device);
     drop(dataset);
-    train_one(
-        &project.store,
-        &args.profile,
-        spec,
-        &RunKey::of(spec, &fingerprint, crate::train::device::kind(device)),
-        &on_device,
-        &info,
-    )
+    let key = RunKey::of(spec, &fingerprint, crate::train::device::kind(device));
+    with_beside(&project.store, args.tsne_threads, |beside| {
+        train_one(
+            &project.store,
+            &args.profile,
+            spec,
+            &key,
+            &on_device,
+            &info,
+            beside,
+        )
+    })
 }

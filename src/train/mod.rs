@@ -118,12 +118,27 @@ pub struct Outcome {
     pub files: Vec<std::path::PathBuf>,
 }
 
-/// Trains `spec` on `data`, writing weights, snapshots, metrics and log into `out`.
+/// A latent snapshot just written, as [`train`] hands it to its caller.
+#[derive(Debug)]
+pub struct Taken<'a> {
+    /// The epoch it was taken after (0 = before training).
+    pub epoch: i64,
+    /// The test set's PCA components, one row per test image.
+    pub points: &'a MatrixF32,
+    /// The class of every row.
+    pub labels: &'a [u8],
+    /// The digest of the file written, as the run record will give it.
+    pub digest: &'a str,
+}
+
+/// Trains `spec` on `data`, writing weights, snapshots, metrics and log into `out`;
+/// `taken` is shown each snapshot as soon as it is written.
 pub fn train(
     spec: &RunSpec,
     data: &DeviceData,
     out: &RunFiles,
     progress: &dyn Progress,
+    taken: &dyn Fn(&Taken<'_>),
 ) -> Result<Outcome> {
     let t = &spec.train;
     let device = data.device;
@@ -169,7 +184,14 @@ pub fn train(
             cols: cols as usize,
             data: values,
         };
-        fsx::write_atomic(&path, &npy::encode_f32(&m))?;
+        let bytes = npy::encode_f32(&m);
+        fsx::write_atomic(&path, &bytes)?;
+        taken(&Taken {
+            epoch,
+            points: &m,
+            labels: &labels,
+            digest: &crate::hash::bytes(&bytes),
+        });
         snapshots.push(SnapshotInfo {
             epoch,
             file: out.relative(&path),

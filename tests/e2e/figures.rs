@@ -125,8 +125,7 @@ fn a_corrupt_snapshot_is_named_and_retrained() {
     p.ok(&["build", "--device", "cpu", "--only", "child"]);
     let snap = p.path("out/runs/test/child/sgd/seed-7/snapshots/epoch-003.npy");
     fs::write(&snap, b"\x93NUMPY garbage").unwrap();
-    let out = p.run(&["build", "--device", "cpu", "--only", "child"]);
-    assert!(out.status.success());
+    let out = p.succeeds(&["build", "--device", "cpu", "--only", "child"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("warning: child/sgd: retraining") && stderr.contains("epoch-003.npy"),
@@ -168,4 +167,88 @@ fn only_rebuilds_one_section_and_leaves_the_others_files_untouched() {
     // The report itself is rewritten with the new numbers.
     let html = fs::read_to_string(p.path("out/site/index.html")).unwrap();
     assert!(html.contains("Child"), "index.html lost the section");
+}
+
+/// The t-SNE CSVs of child/sgd, then the same after the figures stage embedded its
+/// snapshots again from the store, with no cache.
+fn tsne_csvs_and_again(p: &TinyProject) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let read = || {
+        ["000", "003"]
+            .map(|e| {
+                fs::read(p.path(&format!("out/site/figures/child/sgd/tsne-epoch-{e}.csv"))).unwrap()
+            })
+            .to_vec()
+    };
+    let first = read();
+    // The figures stage found both in the cache: a key other than its own would have
+    // left two more entries.
+    let cached = fs::read_dir(p.path("out/cache/tsne")).unwrap().count();
+    assert_eq!(cached, 2);
+    fs::remove_dir_all(p.path("out/cache/tsne")).unwrap();
+    fs::remove_dir_all(p.path("out/site/figures")).unwrap();
+    p.ok(&["figures", "--only", "child"]);
+    (first, read())
+}
+
+#[test]
+fn tsne_beside_training_embeds_the_snapshots_as_the_figures_stage_would() {
+    // child/sgd (the one with t-SNE) trains first: its epoch-0 snapshot is embedded on
+    // the kept core while it trains, its epoch-3 one while child/adam trains.
+    let p = TinyProject::new();
+    let out = p.succeeds(&[
+        "build",
+        "--device",
+        "cpu",
+        "--only",
+        "child",
+        "--tsne-threads",
+        "1",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("t-SNE: 2 snapshots embedded beside training (1 thread)"),
+        "{stderr}"
+    );
+    let (beside, again) = tsne_csvs_and_again(&p);
+    assert_eq!(beside, again);
+    // Training had the cores t-SNE left.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let record: serde_json::Value = serde_json::from_slice(
+        &fs::read(p.path("out/runs/test/child/adam/seed-7/run.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["threads"], (cores - 1).max(1) as i64);
+
+    // `--jobs` workers embed their own run's snapshots, the same way.
+    let q = TinyProject::new();
+    let args = ["build", "--device", "cpu", "--only", "child", "--jobs", "2"];
+    let out = q.succeeds(&[&args[..], &["--tsne-threads", "1"]].concat());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("embedded beside training (1 thread)"),
+        "{stderr}"
+    );
+    let (beside, again) = tsne_csvs_and_again(&q);
+    assert_eq!(beside, again);
+
+    // CPU training needs a core of its own.
+    let err = p.fails(&[
+        "build",
+        "--device",
+        "cpu",
+        "--force",
+        "--tsne-threads",
+        &cores.to_string(),
+    ]);
+    assert!(
+        err.contains(&format!(
+            "--tsne-threads {cores}: this machine has {cores} core"
+        )),
+        "{err}"
+    );
+    let err = p.fails(&["build", "--executor", "slurm", "--tsne-threads", "1"]);
+    assert!(
+        err.contains("--tsne-threads is for --executor local"),
+        "{err}"
+    );
 }

@@ -155,6 +155,7 @@ mod tests {
                 device: DeviceChoice::Cpu,
                 threads: 2,
                 data: PathBuf::from("/p/data/it's here.tar.gz"),
+                tsne_threads: 0,
             },
         }
     }
@@ -201,7 +202,8 @@ mod tests {
         assert_eq!(
             exec.trim(),
             "exec /opt/report/bin/report --root '/home/me/my project' __train-run --profile quick \
-             --run model-9/adam --seed 2 --device cpu --threads 2 --data '/p/data/it'\\''s here.tar.gz' ;;"
+             --run model-9/adam --seed 2 --device cpu --threads 2 --data '/p/data/it'\\''s here.tar.gz' \
+             --tsne-threads 0 ;;"
         );
         // bash itself reads the script: the quoting survives a real shell.
         let out = std::process::Command::new("bash")
