@@ -190,12 +190,12 @@ fn tsne_csvs_and_again(p: &TinyProject) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     (first, read())
 }
 
-#[test]
-fn tsne_beside_training_embeds_the_snapshots_as_the_figures_stage_would() {
-    // child/sgd (the one with t-SNE) trains first: its epoch-0 snapshot is embedded on
-    // the kept core while it trains, its epoch-3 one while child/adam trains.
+/// Builds child with one core kept for t-SNE (after `extra`), checks that the build
+/// `said` how many snapshots it embedded beside training and that they are the
+/// figures stage's own embeddings.
+fn build_beside(extra: &[&str], said: &str) -> TinyProject {
     let p = TinyProject::new();
-    let out = p.succeeds(&[
+    let args = [
         "build",
         "--device",
         "cpu",
@@ -203,14 +203,23 @@ fn tsne_beside_training_embeds_the_snapshots_as_the_figures_stage_would() {
         "child",
         "--tsne-threads",
         "1",
-    ]);
+    ];
+    let out = p.succeeds(&[&args[..], extra].concat());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("t-SNE: 2 snapshots embedded beside training (1 thread)"),
-        "{stderr}"
-    );
+    assert!(stderr.contains(said), "{stderr}");
     let (beside, again) = tsne_csvs_and_again(&p);
     assert_eq!(beside, again);
+    p
+}
+
+#[test]
+fn tsne_beside_training_embeds_the_snapshots_as_the_figures_stage_would() {
+    // child/sgd (the one with t-SNE) trains first: its epoch-0 snapshot is embedded on
+    // the kept core while it trains, its epoch-3 one while child/adam trains.
+    let p = build_beside(
+        &[],
+        "t-SNE: 2 snapshots embedded beside training (1 thread)",
+    );
     // Training had the cores t-SNE left.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let record: serde_json::Value = serde_json::from_slice(
@@ -218,18 +227,9 @@ fn tsne_beside_training_embeds_the_snapshots_as_the_figures_stage_would() {
     )
     .unwrap();
     assert_eq!(record["threads"], (cores - 1).max(1) as i64);
-
-    // `--jobs` workers embed their own run's snapshots, the same way.
-    let q = TinyProject::new();
-    let args = ["build", "--device", "cpu", "--only", "child", "--jobs", "2"];
-    let out = q.succeeds(&[&args[..], &["--tsne-threads", "1"]].concat());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("embedded beside training (1 thread)"),
-        "{stderr}"
-    );
-    let (beside, again) = tsne_csvs_and_again(&q);
-    assert_eq!(beside, again);
+    // `--jobs` workers embed their own run's snapshots, the same way (how many before
+    // the worker ends depends on timing).
+    build_beside(&["--jobs", "2"], "embedded beside training (1 thread)");
 
     // CPU training needs a core of its own.
     let err = p.fails(&[
