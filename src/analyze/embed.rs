@@ -277,7 +277,11 @@ pub fn embedding(store: &Store, snap: &Snapshot<'_>, labels: &[u8]) -> Result<Ca
         epoch: snap.epoch,
         points: points.rows,
         knn_embedding: tsne::knn_accuracy(&flat, labels, KNN_K),
-        knn_latent: tsne::knn_accuracy(&points, labels, KNN_K),
+        // The neighbours P was built on, when there were KNN_K of them.
+        knn_latent: emb
+            .neighbours
+            .accuracy(labels, KNN_K)
+            .unwrap_or_else(|| tsne::knn_accuracy(&points, labels, KNN_K)),
         kl_divergence: emb.kl_divergence,
         perplexity: spec.tsne.perplexity,
         iterations: spec.tsne.iterations,

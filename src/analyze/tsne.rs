@@ -3,7 +3,8 @@
 //! [`embed`] runs the Barnes-Hut t-SNE of the `bhtsne` crate (θ = 0.5), or the exact one
 //! of `tsne_exact` in tensor operations (for GPUs), on neighbours, affinities and an
 //! initial layout of our own; [`knn_accuracy`] scores how well a space keeps the classes
-//! together. Both are deterministic.
+//! together, and [`Neighbours::accuracy`] the input space from the neighbours the
+//! embedding searched already. All are deterministic.
 
 use std::time::Instant;
 
@@ -43,6 +44,49 @@ pub struct Embedding {
     pub kl_divergence: f64,
     /// Wall seconds the whole call took: neighbours, affinities, optimisation and KL.
     pub seconds: f64,
+    /// The input rows' `⌊3·perplexity⌋` nearest neighbours that P was built on, so the
+    /// input space's k-NN accuracy costs no second search.
+    pub neighbours: Neighbours,
+}
+
+/// The exact `k` nearest other rows of every row of a matrix: `(squared distance,
+/// index)`, nearest first, ties broken by the lower index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Neighbours {
+    /// Neighbours per row.
+    k: usize,
+    /// Row `i`'s are entries `i·k..(i+1)·k`.
+    pairs: Vec<(f32, u32)>,
+}
+
+impl Neighbours {
+    /// Searches the `k` nearest other rows of every row of `points` (`1 ≤ k < N`).
+    fn of(points: &MatrixF32, k: usize) -> Self {
+        Neighbours {
+            k,
+            pairs: nearest_neighbours(points, k),
+        }
+    }
+
+    /// [`knn_accuracy`] of `labels` with `k` neighbours, from the nearest `k` of the
+    /// searched ones (the same neighbours in the same order as a search for `k`);
+    /// `None` when fewer were searched.
+    pub fn accuracy(&self, labels: &[u8], k: usize) -> Option<f64> {
+        if k > self.k || k == 0 {
+            return None;
+        }
+        let n = self.pairs.len() / self.k;
+        assert_eq!(labels.len(), n, "one label per row");
+        let hits = self
+            .pairs
+            .par_chunks(self.k)
+            .enumerate()
+            .filter(|(i, row)| {
+                vote(row[..k].iter().map(|&(_, j)| labels[j as usize])) == labels[*i]
+            })
+            .count();
+        Some(hits as f64 / n as f64)
+    }
 }
 
 /// t-SNE of the rows of `points` (N × D), seeded: the same input, settings and seed give
@@ -103,7 +147,9 @@ pub fn embed(
         .thread_name(|_| "tsne".into())
         .build()?;
     let rows: Vec<&[f32]> = points.data.chunks(points.cols).collect();
-    let p = affinities(points, &rows, perplexity, k, &single)?;
+    // The search spreads over the caller's pool; only bhtsne's loop needs one thread.
+    let neighbours = Neighbours::of(points, k);
+    let p = affinities(&rows, &neighbours, perplexity, &single)?;
     let phases = phases(n, iterations as usize);
     let initial = initial_layout(n, seed);
     let coords = match method {
@@ -123,17 +169,17 @@ pub fn embed(
         coords,
         kl_divergence,
         seconds: start.elapsed().as_secs_f64(),
+        neighbours,
     })
 }
 
-/// bhtsne's sparse symmetric P (summing to one) over the exact `k` nearest neighbours of
-/// every row: the neighbours in parallel here, bhtsne's calibration and symmetrisation
-/// (a fit of zero iterations) on the one-thread `pool`.
+/// bhtsne's sparse symmetric P (summing to one) over the exact nearest `neighbours` of
+/// the `rows`: bhtsne's calibration and symmetrisation (a fit of zero iterations) on the
+/// one-thread `pool`.
 fn affinities(
-    points: &MatrixF32,
     rows: &[&[f32]],
+    neighbours: &Neighbours,
     perplexity: f64,
-    k: usize,
     pool: &rayon::ThreadPool,
 ) -> Result<SparseAffinities<f32>> {
     // bhtsne weighs neighbour j by exp(−β·dⱼ²) and divides the row by its sum plus
@@ -142,8 +188,9 @@ fn affinities(
     // loses most of its mass. Handing it √(dⱼ² − d₁²), the distance beyond the nearest
     // neighbour's, multiplies the row's weights by one constant, which leaves β and P
     // unchanged and makes the largest weight 1.
-    let neighbours: Vec<Vec<Neighbor<f32>>> = nearest_neighbours(points, k)
-        .chunks(k)
+    let neighbours: Vec<Vec<Neighbor<f32>>> = neighbours
+        .pairs
+        .chunks(neighbours.k)
         .map(|row| {
             let nearest = row[0].0;
             row.iter()
@@ -251,13 +298,9 @@ pub fn knn_accuracy(points: &MatrixF32, labels: &[u8], k: usize) -> f64 {
     if k == 0 {
         return 0.0;
     }
-    let neighbours = nearest_neighbours(points, k);
-    let hits = neighbours
-        .par_chunks(k)
-        .enumerate()
-        .filter(|(i, row)| vote(row.iter().map(|&(_, j)| labels[j as usize])) == labels[*i])
-        .count();
-    hits as f64 / n as f64
+    Neighbours::of(points, k)
+        .accuracy(labels, k)
+        .expect("k neighbours were searched")
 }
 
 /// The majority label of `votes` (nearest first); a tie goes to the tied label met first.
@@ -513,6 +556,24 @@ mod tests {
         assert_eq!(acc(4), 2.0 / 5.0);
         assert_eq!(acc(0), 0.0);
         assert_eq!(knn_accuracy(&matrix(&[[0.0, 0.0]]), &[3], 5), 0.0);
+    }
+
+    #[test]
+    fn the_embedding_s_neighbours_score_the_input_as_a_search_of_k_does() {
+        // Overlapping classes, so that votes are split and a neighbour taken out of
+        // order, or one too many, changes the score.
+        let (points, labels) = overlapping(4, 4.5);
+        let e = embed(&points, 5.0, 0, 1, Method::BarnesHut).unwrap();
+        for k in [1, 4, 10, 15] {
+            assert_eq!(
+                e.neighbours.accuracy(&labels, k),
+                Some(knn_accuracy(&points, &labels, k)),
+                "k = {k}"
+            );
+        }
+        // ⌊3·5⌋ = 15 were searched: a larger k needs its own search.
+        assert_eq!(e.neighbours.accuracy(&labels, 16), None);
+        assert_eq!(e.neighbours.accuracy(&labels, 0), None);
     }
 
     #[test]
@@ -775,7 +836,7 @@ mod tests {
             .num_threads(1)
             .build()
             .unwrap();
-        let p = affinities(&points, &rows, 20.0, 60, &pool).unwrap();
+        let p = affinities(&rows, &Neighbours::of(&points, 60), 20.0, &pool).unwrap();
         let value = |i: usize, j: usize| {
             let cols = &p.columns()[p.rows()[i]..p.rows()[i + 1]];
             cols.iter()
