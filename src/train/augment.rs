@@ -5,8 +5,9 @@ use tch::{Device, Kind, Tensor};
 
 use crate::plan::spec::{Augment, Normalize};
 
-/// Applies `aug` to a float batch B×C×H×W with values in [0, 1]. Random draws come
-/// from libtorch's generator, seeded per run, in a fixed order: crop, hflip, vflip.
+/// Applies `aug` to a batch B×C×H×W of any kind (the training images as bytes). Crops
+/// pad with zeros, black before normalising. Random draws come from libtorch's
+/// generator, seeded per run, in a fixed order: crop, hflip, vflip.
 pub fn augment(x: &Tensor, aug: &Augment) -> Tensor {
     let mut x = x.shallow_clone();
     if aug.crop_padding > 0 {
@@ -114,6 +115,31 @@ mod tests {
             vflip: 0.0,
         };
         assert!(augment(&x, &off).equal(&x));
+    }
+
+    #[test]
+    fn augmenting_the_bytes_gives_the_values_of_augmenting_the_floats() {
+        // The epoch augments uint8 images before scaling them; the values must be those
+        // of scaling first. Both orders draw the same numbers after the same seed;
+        // libtorch's generator is global and other tests draw from it in parallel, so
+        // one of three tries must agree (a wrong order disagrees in every one).
+        let bytes = (Tensor::arange(16 * 3 * 6 * 6, tch::kind::INT64_CPU) * 37)
+            .remainder(256)
+            .to_kind(Kind::Uint8)
+            .view([16, 3, 6, 6]);
+        let aug = Augment {
+            crop_padding: 2,
+            hflip: 0.5,
+            vflip: 0.5,
+        };
+        let agree = (0..3).any(|i| {
+            tch::manual_seed(40 + i);
+            let bytes_first = Normalizer::to_unit(&augment(&bytes, &aug));
+            tch::manual_seed(40 + i);
+            let floats_first = augment(&Normalizer::to_unit(&bytes), &aug);
+            bytes_first.kind() == Kind::Float && bytes_first.equal(&floats_first)
+        });
+        assert!(agree, "augmenting bytes changed the values");
     }
 
     #[test]
