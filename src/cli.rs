@@ -53,17 +53,19 @@ pub enum Command {
 /// The profile a command works on.
 #[derive(Debug, Clone, Args)]
 pub struct ProfileArg {
-    /// Profile from experiments/report.toml (default: its default_profile).
+    /// Profile from experiments/report.toml (default: its default_profile, or its only
+    /// profile).
     #[arg(long)]
     pub profile: Option<String>,
 }
 
 impl ProfileArg {
     /// The profile given, else the project's default: the one place that default is read.
-    pub fn name(&self, project: &Project) -> String {
-        self.profile
-            .clone()
-            .unwrap_or_else(|| project.experiments.report.default_profile.clone())
+    pub fn name(&self, project: &Project) -> anyhow::Result<String> {
+        match &self.profile {
+            Some(p) => Ok(p.clone()),
+            None => project.default_profile(),
+        }
     }
 }
 

@@ -70,6 +70,16 @@ impl Project {
         self.data_source(profile, None).is_ok()
     }
 
+    /// The profile a command uses when it names none (see
+    /// [`crate::experiment::ReportFile::default_profile`]).
+    pub fn default_profile(&self) -> Result<String> {
+        let path = self.experiments.dir.join(REPORT_FILE);
+        self.experiments
+            .report
+            .default_profile(&path)
+            .map_err(anyhow::Error::msg)
+    }
+
     /// `[data]` of `report.toml`.
     pub fn data_settings(&self) -> &DataSettings {
         &self.experiments.report.data

@@ -42,10 +42,20 @@ pub fn signed(value: f64, decimals: usize, unit: &str) -> String {
 
 /// A p-value as papers print it: "p = 0.042", "p < 0.001".
 pub fn p_value(p: f64) -> String {
-    if p < 0.001 {
-        "p < 0.001".to_owned()
+    let bare = p_bare(p);
+    if bare.starts_with('<') {
+        format!("p {bare}")
     } else {
-        format!("p = {p:.3}")
+        format!("p = {bare}")
+    }
+}
+
+/// A p-value inside a sentence that already names it: "0.042", "< 0.001".
+pub fn p_bare(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".to_owned()
+    } else {
+        format!("{p:.3}")
     }
 }
 
@@ -119,6 +129,10 @@ mod tests {
         assert_eq!(p_value(0.04231), "p = 0.042");
         assert_eq!(p_value(0.0004), "p < 0.001");
         assert_eq!(p_value(1.0), "p = 1.000");
+        assert_eq!(
+            (p_bare(0.04231), p_bare(0.0004)),
+            ("0.042".into(), "< 0.001".into())
+        );
         assert_eq!(percent_spread(0.623149, 0.012, 2), "62.31 ± 1.20 %");
     }
 

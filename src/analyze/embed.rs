@@ -25,7 +25,7 @@ use crate::store::npy::{self, MatrixF32};
 use crate::store::record::RunRecord;
 
 /// Neighbours used for the k-NN accuracy of embeddings and latent spaces.
-const KNN_K: usize = 10;
+pub const KNN_K: usize = 10;
 
 /// One snapshot to embed, with everything its cached embedding is keyed by.
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@
 //! trains. The [`Analysis`] it returns (also written as `figures.json`) is what the
 //! render stage reads to place and number the figures.
 
+pub mod claims;
 pub mod embed;
 pub mod figures;
 pub mod plot;

@@ -8,7 +8,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::plan::spec::Metric;
-use crate::stats::{self, Comparison, Summary};
+use crate::stats::{
+    self, Comparison, Design, Improvement, Method, Options, Question, SeedsNeeded, Summary,
+};
 use crate::store::Metrics;
 use crate::store::record::EpochMetrics;
 
@@ -89,6 +91,21 @@ pub fn values(runs: &[&Metrics], metric: Metric) -> Vec<f64> {
         .collect()
 }
 
+/// The spread a metric cannot resolve for losses: the report prints them to 4 places.
+pub const LOSS_FLOOR: f64 = 1e-4;
+
+/// The smallest spread `metric` can show on data of `train` and `test` images: one image
+/// for an accuracy (two seeds that score the same on 1,000 test images differ by less
+/// than the measurement resolves, not by nothing), [`LOSS_FLOOR`] for a loss.
+pub fn floor(metric: Metric, train: usize, test: usize) -> f64 {
+    let images = match metric {
+        Metric::TestAccuracy | Metric::BestTestAccuracy => test,
+        Metric::TrainAccuracy => train,
+        Metric::TrainLoss | Metric::TestLoss => return LOSS_FLOOR,
+    };
+    if images > 0 { 1.0 / images as f64 } else { 0.0 }
+}
+
 /// One side of a comparison: a run's complete seeds and their values of a metric.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
@@ -96,17 +113,84 @@ pub struct Sample {
     pub seeds: Vec<u64>,
     /// The metric of each.
     pub values: Vec<f64>,
+    /// The smallest spread the metric can show ([`floor`]).
+    pub floor: f64,
 }
 
-/// `a` against `b`: the paired t-test when both ran exactly the same seeds (the seed
-/// fixes initialisation, order and augmentation, so pairing removes that shared
-/// noise), else Welch's. `None` below two seeds on either side.
-pub fn compare(a: &Sample, b: &Sample) -> Option<Comparison> {
-    if a.seeds == b.seeds {
-        stats::paired(&a.values, &b.values)
-    } else {
-        stats::welch(&a.values, &b.values)
+impl Sample {
+    /// A sample of `values` measured on `seeds`, whose spread is at least `floor`.
+    pub fn new(seeds: &[u64], values: &[f64], floor: f64) -> Sample {
+        Sample {
+            seeds: seeds.to_vec(),
+            values: values.to_vec(),
+            floor,
+        }
     }
+}
+
+/// `a` against `b`: the paired test when both ran exactly the same seeds (the seed
+/// fixes initialisation, order and augmentation, so pairing removes that shared
+/// noise), else Welch's; the larger of the two sides' floors. `None` below two seeds
+/// on either side.
+pub fn compare(a: &Sample, b: &Sample, method: &Method) -> Option<Comparison> {
+    let options = Options {
+        method: *method,
+        floor: a.floor.max(b.floor),
+    };
+    if a.seeds == b.seeds {
+        stats::paired(&a.values, &b.values, &options)
+    } else {
+        stats::welch(&a.values, &b.values, &options)
+    }
+}
+
+/// Everything a comparison of two runs' metric says: the test, the effect's size, the
+/// chance a seed of one beats a seed of the other, and the seeds a clear answer needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contrast {
+    /// The difference with its interval and test; `None` below two seeds a side.
+    pub comparison: Option<Comparison>,
+    /// Hedges' g of `a` against `b`.
+    pub hedges_g: Option<f64>,
+    /// P(a seed of `a` is better than one of `b`), "better" as the metric has it.
+    pub improvement: Option<Improvement>,
+    /// Seeds per side that would detect the difference observed (two-sided, 80 %).
+    pub seeds_needed: Option<SeedsNeeded>,
+}
+
+impl Contrast {
+    /// `a`'s `metric` against `b`'s.
+    pub fn of(a: &Sample, b: &Sample, metric: Metric, method: &Method) -> Contrast {
+        let comparison = compare(a, b, method);
+        let seeds_needed = comparison
+            .as_ref()
+            .map(|c| plan(c, Question::Differ, c.difference));
+        Contrast {
+            hedges_g: stats::hedges_g(&a.values, &b.values, a.floor.max(b.floor)),
+            improvement: (a.values.len() > 1 && b.values.len() > 1)
+                .then(|| {
+                    stats::probability_of_improvement(
+                        &a.values,
+                        &b.values,
+                        metric.higher_is_better(),
+                        method,
+                    )
+                })
+                .flatten(),
+            comparison,
+            seeds_needed,
+        }
+    }
+}
+
+/// The seeds per side `question`'s test needs on `c`'s design and spread, if the true
+/// difference were `delta`.
+pub fn plan(c: &Comparison, question: Question, delta: f64) -> SeedsNeeded {
+    let design = match c.test {
+        stats::Test::Paired => Design::Paired,
+        stats::Test::Welch => Design::Independent,
+    };
+    stats::seeds_needed(question, delta, c.spread, design, stats::ALPHA)
 }
 
 /// What a comparison says about a metric, for the better or the worse: the statistics
@@ -203,12 +287,15 @@ mod tests {
         let hi = Sample {
             seeds: vec![0, 1, 2],
             values: vec![2.0, 2.1, 2.2],
+            floor: 0.0,
         };
         let lo = Sample {
             seeds: vec![0, 1, 2],
             values: vec![1.0, 1.2, 1.1],
+            floor: 0.0,
         };
-        let c = compare(&hi, &lo).unwrap();
+        let m = Method::default();
+        let c = compare(&hi, &lo, &m).unwrap();
         assert_eq!(c.test, stats::Test::Paired);
         assert_eq!(Verdict::of(&c, Metric::TestAccuracy), Verdict::Better);
         assert_eq!(Verdict::of(&c, Metric::TestLoss), Verdict::Worse);
@@ -216,11 +303,40 @@ mod tests {
             seeds: vec![3, 4, 5],
             ..lo.clone()
         };
-        assert_eq!(compare(&hi, &other_seeds).unwrap().test, stats::Test::Welch);
+        assert_eq!(
+            compare(&hi, &other_seeds, &m).unwrap().test,
+            stats::Test::Welch
+        );
         let one = Sample {
             seeds: vec![0],
             values: vec![1.0],
+            floor: 0.0,
         };
-        assert_eq!(compare(&hi, &one), None);
+        assert_eq!(compare(&hi, &one, &m), None);
+        let contrast = Contrast::of(&hi, &one, Metric::TestAccuracy, &m);
+        assert!(contrast.comparison.is_none() && contrast.seeds_needed.is_none());
+        assert!(contrast.improvement.is_none() && contrast.hedges_g.is_none());
+    }
+
+    #[test]
+    fn the_floor_is_one_image_of_the_split_the_metric_is_measured_on() {
+        assert_eq!(floor(Metric::TestAccuracy, 5000, 1000), 0.001);
+        assert_eq!(floor(Metric::BestTestAccuracy, 5000, 1000), 0.001);
+        assert_eq!(floor(Metric::TrainAccuracy, 5000, 1000), 0.0002);
+        assert_eq!(floor(Metric::TestLoss, 5000, 1000), LOSS_FLOOR);
+        assert_eq!(floor(Metric::TestAccuracy, 0, 0), 0.0);
+        // Equal seeds on both sides: the floor, not a certain difference.
+        let a = Sample {
+            seeds: vec![0, 1],
+            values: vec![0.501, 0.501],
+            floor: 0.001,
+        };
+        let b = Sample {
+            values: vec![0.500, 0.500],
+            seeds: vec![2, 3],
+            ..a.clone()
+        };
+        let c = compare(&a, &b, &Method::default()).unwrap();
+        assert!(c.floored && c.p_value > 0.4);
     }
 }

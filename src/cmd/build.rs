@@ -11,7 +11,7 @@ use crate::text;
 /// Builds the report and prints the run table and the page's path.
 pub fn run(project: &Project, args: BuildArgs) -> Result<()> {
     let opts = BuildOptions {
-        profile: args.selection.profile.name(project),
+        profile: args.selection.profile.name(project)?,
         only: args.selection.only,
         force: args.force,
         device: args.device,

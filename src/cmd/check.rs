@@ -1,7 +1,8 @@
 //! `report check`: every profile resolved and validated against its data's shape and
 //! classes, every model built and run forward once on a zero batch, without training
 //! or writing runs. A profile whose data is not there yet is named and skipped: its
-//! shapes depend on the data.
+//! shapes depend on the data. When the store holds a build of the default profile (a
+//! pilot), the seeds each claim and comparison would need are printed from its spread.
 
 use anyhow::{Result, bail};
 use tch::{Device, Kind, Tensor, nn};
@@ -11,6 +12,8 @@ use crate::plan::RunSpec;
 use crate::plan::shape::Shape;
 use crate::project::Project;
 use crate::store::Inventory;
+use crate::store::record::BuildInfo;
+use crate::text;
 use crate::train::model::Net;
 
 /// Validates the project and prints each run's parameter count and flatten size.
@@ -43,8 +46,12 @@ pub fn run(project: &Project, args: CheckArgs) -> Result<()> {
             "no profile's data is there to check the models against; fetch or point at it with --data"
         );
     }
-    let default = &project.experiments.report.default_profile;
-    let shown_at = profiles.iter().position(|p| p == default).unwrap_or(0);
+    // Without a default among several profiles, the first checked is shown.
+    let default = project.default_profile().ok();
+    let shown_at = profiles
+        .iter()
+        .position(|p| Some(p) == default.as_ref())
+        .unwrap_or(0);
     let shown = &all[shown_at];
     println!("{:<20} {:>10} {:>8}  layers", "run", "params", "flatten");
     // One line per run: its seeds share the model.
@@ -87,6 +94,48 @@ pub fn run(project: &Project, args: CheckArgs) -> Result<()> {
         project.experiments.sections.len(),
         runs.join(", ")
     );
+    seeds_needed(project, &profiles[shown_at])
+}
+
+/// When the store holds a build of `profile` (a pilot), the seeds per side each claim
+/// and each change of the results table would need for 80 % power, from the spread its
+/// seeds showed: how many seeds the real build should run.
+fn seeds_needed(project: &Project, profile: &str) -> Result<()> {
+    if BuildInfo::last(&project.store, profile).is_none() {
+        return Ok(());
+    }
+    let inventory = crate::render::survey_store(project, profile)?;
+    if !inventory.runs.iter().any(|r| r.state.cached().is_some()) {
+        return Ok(());
+    }
+    let ctx = crate::render::context::assemble(project, &inventory)?;
+    println!(
+        "seeds needed for {} power, from the spread of the stored runs of {profile} (the difference observed taken as the true one):",
+        text::percent(crate::stats::TARGET_POWER, 0)
+    );
+    for c in &ctx.claims {
+        let margin = c
+            .measured
+            .margin_text
+            .as_ref()
+            .map_or(String::new(), |m| format!(", margin ±{m}"));
+        println!(
+            "  claim  {:<16} {} {}{margin}: {} observed, {}",
+            c.run.title,
+            c.expect.word(),
+            c.measured.against.title,
+            c.measured.difference_text,
+            c.measured.seeds_needed_text
+        );
+    }
+    for run in ctx.sections.iter().flat_map(|s| &s.runs) {
+        if let Some(cmp) = &run.comparison {
+            println!(
+                "  Δ test {:<16} vs {}: {} observed, {}",
+                run.title, cmp.against.title, cmp.difference_text, cmp.seeds_needed_text
+            );
+        }
+    }
     Ok(())
 }
 

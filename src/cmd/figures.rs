@@ -8,7 +8,7 @@ use crate::store::lock::StoreLock;
 
 /// Draws the figures of the selected sections and prints where they are.
 pub fn run(project: &Project, args: FiguresArgs) -> Result<()> {
-    let profile = args.selection.profile.name(project);
+    let profile = args.selection.profile.name(project)?;
     let only = &args.selection.only;
     let data = project.data(&profile, args.selection.data.as_deref())?;
     let specs = project.all_runs(&profile, &data.description)?;

@@ -10,7 +10,7 @@ use crate::text;
 
 /// Prints one line per run: its state, test accuracy and a note.
 pub fn run(project: &Project, args: ListArgs) -> Result<()> {
-    let profile = args.selection.profile.name(project);
+    let profile = args.selection.profile.name(project)?;
     let data = project.data(&profile, args.selection.data.as_deref())?;
     let specs = project.runs(&profile, &args.selection.only, &data.description)?;
     let fingerprint = data.description.fingerprint;

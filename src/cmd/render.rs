@@ -9,7 +9,7 @@ use crate::store::lock::StoreLock;
 
 /// Renders the report and prints the page's path.
 pub fn run(project: &Project, args: RenderArgs) -> Result<()> {
-    let profile = args.profile.name(project);
+    let profile = args.profile.name(project)?;
     // It rewrites out/site: never while a build (or another render) writes there.
     let _lock = StoreLock::acquire(&project.store.lock_path())?;
     let inventory = crate::render::survey_store(project, &profile)?;

@@ -21,7 +21,7 @@ pub fn run(project: &Project, args: ServeArgs) -> Result<()> {
     }
     let root = project.root.clone();
     let opts = BuildOptions {
-        profile: args.profile.name(project),
+        profile: args.profile.name(project)?,
         only: Vec::new(),
         force: false,
         device: args.device,

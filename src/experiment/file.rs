@@ -469,6 +469,14 @@ pub struct ClaimTable {
     pub against: Option<Vec<String>>,
     /// The claim in the author's words, shown in the Claims table.
     pub text: Option<String>,
+    /// The margin of a `same`, `not_better` or `not_worse` claim on an accuracy, in
+    /// percentage points (default: `[statistics] margin_pp`).
+    #[serde(default, deserialize_with = "super::statistics::positive_option")]
+    pub margin_pp: Option<f64>,
+    /// The margin of such a claim on a loss, in the loss's units (default:
+    /// `[statistics] loss_margin`).
+    #[serde(default, deserialize_with = "super::statistics::positive_option")]
+    pub margin: Option<f64>,
 }
 
 // Claims come in several shapes; serde's untagged enums would answer a mistake with
@@ -484,7 +492,8 @@ impl<'de> Deserialize<'de> for Claims {
                     .map(ClaimSpec::Table)
                     .map_err(|e| format!("claim: {}", e.message())),
                 other => Err(format!(
-                    "claim: expected \"better\", \"worse\", \"same\" or a table, got {}",
+                    "claim: expected {} or a table, got {}",
+                    expected_words(),
                     other.type_str()
                 )),
             }
@@ -518,14 +527,45 @@ fn against<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>
 
 /// What a claim expects of its metric, for the better (higher accuracy, lower loss).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Expect {
     /// Improves it.
     Better,
     /// Makes it worse.
     Worse,
-    /// Changes it by less than the noise between seeds.
+    /// Changes it by less than the margin either way (an equivalence test).
     Same,
+    /// Improves it by no more than the margin (it may make it worse).
+    NotBetter,
+    /// Makes it worse by no more than the margin (a non-inferiority test).
+    NotWorse,
+}
+
+impl Expect {
+    /// Every expectation, as written in experiment files.
+    pub const ALL: [Expect; 5] = [
+        Expect::Better,
+        Expect::Worse,
+        Expect::Same,
+        Expect::NotBetter,
+        Expect::NotWorse,
+    ];
+
+    /// The word an experiment file uses: `"not_better"`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Expect::Better => "better",
+            Expect::Worse => "worse",
+            Expect::Same => "same",
+            Expect::NotBetter => "not_better",
+            Expect::NotWorse => "not_worse",
+        }
+    }
+
+    /// Whether the claim is judged against a margin (sameness and non-inferiority).
+    pub fn has_margin(&self) -> bool {
+        matches!(self, Expect::Same | Expect::NotBetter | Expect::NotWorse)
+    }
 }
 
 /// A number of a run that claims and comparisons are about.
@@ -546,17 +586,23 @@ pub enum Metric {
 }
 
 impl Expect {
-    /// `"better"`, `"worse"` or `"same"`.
+    /// One of [`Expect::ALL`]'s words.
     fn parse(s: &str) -> Result<Expect, String> {
-        match s {
-            "better" => Ok(Expect::Better),
-            "worse" => Ok(Expect::Worse),
-            "same" => Ok(Expect::Same),
-            _ => Err(format!(
-                "claim = \"{s}\": expected \"better\", \"worse\" or \"same\""
-            )),
-        }
+        Expect::ALL
+            .into_iter()
+            .find(|e| e.word() == s)
+            .ok_or_else(|| format!("claim = \"{s}\": expected {}", expected_words()))
     }
+}
+
+/// `"better", "worse", "same", "not_better" or "not_worse"`.
+fn expected_words() -> String {
+    let words: Vec<String> = Expect::ALL
+        .iter()
+        .map(|e| format!("\"{}\"", e.word()))
+        .collect();
+    let (last, rest) = words.split_last().expect("five words");
+    format!("{} or {last}", rest.join(", "))
 }
 
 impl Metric {

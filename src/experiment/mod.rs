@@ -9,6 +9,7 @@ pub mod executor;
 pub mod file;
 pub mod layer;
 pub mod report_file;
+pub mod statistics;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -64,6 +65,22 @@ impl Experiments {
         }
         let report: ReportFile = parse_file(&report_path)?;
         check_title(&report_path, "title", Some(&report.title))?;
+        if report.profiles.is_empty() {
+            bail!(
+                "{}: no profiles: add one, e.g. [profiles.quick] with data and epochs",
+                report_path.display()
+            );
+        }
+        if let Some(name) = &report.default_profile
+            && !report.profiles.contains_key(name)
+        {
+            let have: Vec<&str> = report.profiles.keys().map(String::as_str).collect();
+            bail!(
+                "{}: default_profile = \"{name}\" names no profile (profiles: {})",
+                report_path.display(),
+                have.join(", ")
+            );
+        }
         let mut sections = BTreeMap::new();
         let entries =
             fs::read_dir(dir).with_context(|| format!("{}: cannot read folder", dir.display()))?;

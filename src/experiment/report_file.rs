@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::experiment::dataset::DataSettings;
 use crate::experiment::executor::ExecutorSettings;
+use crate::experiment::statistics::StatisticsSettings;
 
 /// The report's front matter, prose and profiles.
 #[derive(Debug, Clone, Deserialize)]
@@ -23,8 +24,8 @@ pub struct ReportFile {
     /// Prose sections by place in the report, Markdown files relative to `experiments/`.
     #[serde(default)]
     pub prose: ProseFiles,
-    /// Profile used when a command names none.
-    pub default_profile: String,
+    /// Profile used when a command names none; not needed when there is one profile.
+    pub default_profile: Option<String>,
     /// Section order; sections not named follow in natural order of their names.
     #[serde(default)]
     pub order: Vec<String>,
@@ -42,6 +43,30 @@ pub struct ReportFile {
     /// How the images are prepared (`[data]`).
     #[serde(default)]
     pub data: DataSettings,
+    /// How seeds are taken together and claims judged (`[statistics]`).
+    #[serde(default)]
+    pub statistics: StatisticsSettings,
+}
+
+impl ReportFile {
+    /// The profile a command uses when it names none: `default_profile`, else the only
+    /// profile. `path` is this file, for the message when neither applies.
+    pub fn default_profile(&self, path: &std::path::Path) -> Result<String, String> {
+        if let Some(name) = &self.default_profile {
+            return Ok(name.clone());
+        }
+        let names: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
+        match &names[..] {
+            [one] => Ok((*one).to_owned()),
+            _ => Err(format!(
+                "{}: {} profiles ({}) and no default_profile: name one with `default_profile = \"{}\"`, or pass --profile",
+                path.display(),
+                names.len(),
+                names.join(", "),
+                names.first().copied().unwrap_or("…")
+            )),
+        }
+    }
 }
 
 /// `[pdf]`: whether `out/report.pdf` is written, and on which paper.

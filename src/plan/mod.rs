@@ -317,6 +317,32 @@ claim = { expect = "worse", metric = "train_loss", against = ["base", "child/y"]
         assert_eq!(x[0].text.as_deref(), Some("T"));
         // The grandchild inherits the variants, not what its parent claimed of them.
         assert!(of("grand/x").claims.is_empty() && of("grand/y").claims.is_empty());
+        assert_eq!((y[0].margin, x[0].margin), (None, None));
+
+        // Margins: the claim's own, else report.toml's (1 pp unless set), as fractions for
+        // accuracies; in the loss's units for losses.
+        let margins = r#"extends = "base"
+claim = [
+    { expect = "same" },
+    { expect = "not_better", margin_pp = 0.5 },
+    { expect = "not_worse", metric = "test_loss", margin = 0.02 },
+    { expect = "same", metric = "train_loss" },
+]
+"#;
+        let (_d, exps) = experiments(
+            "[statistics]\nmargin_pp = 2.0\nloss_margin = 0.05\n",
+            &[("base.toml", NET), ("m.toml", margins)],
+        );
+        let specs = runs(&exps.unwrap(), "p", &Input::CIFAR).unwrap();
+        let m: Vec<Option<f64>> = specs
+            .iter()
+            .find(|s| s.id.section == "m")
+            .unwrap()
+            .claims
+            .iter()
+            .map(|c| c.margin)
+            .collect();
+        assert_eq!(m, [Some(0.02), Some(0.005), Some(0.02), Some(0.05)]);
 
         for (file, want) in [
             ("claim = \"better\"\n", "extends none"),
@@ -330,7 +356,27 @@ claim = { expect = "worse", metric = "train_loss", against = ["base", "child/y"]
             ),
             (
                 "claim = \"greater\"\n",
-                "expected \"better\", \"worse\" or \"same\"",
+                "expected \"better\", \"worse\", \"same\", \"not_better\" or \"not_worse\"",
+            ),
+            (
+                "claim = { expect = \"better\", against = \"base\", margin_pp = 1 }\n",
+                "a margin belongs to \"same\", \"not_better\" and \"not_worse\" claims",
+            ),
+            (
+                "claim = { expect = \"same\", against = \"base\", metric = \"test_loss\" }\n",
+                "give its margin (`margin = 0.05`, in the loss's units) or [statistics] loss_margin",
+            ),
+            (
+                "claim = { expect = \"same\", against = \"base\", margin = 0.1 }\n",
+                "write margin_pp (percentage points) for an accuracy",
+            ),
+            (
+                "claim = { expect = \"not_worse\", against = \"base\", metric = \"train_loss\", margin_pp = 1 }\n",
+                "margin_pp is for accuracies",
+            ),
+            (
+                "claim = { expect = \"same\", against = \"base\", margin_pp = -1 }\n",
+                "a margin must be a positive number, got -1",
             ),
             (
                 "claim = { expect = \"better\", against = 3 }\n",

@@ -274,6 +274,8 @@ fn claims(
                 metric: Default::default(),
                 against: None,
                 text: None,
+                margin_pp: None,
+                margin: None,
             },
             ClaimSpec::Table(t) => t,
         };
@@ -283,16 +285,54 @@ fn claims(
                 "claim: the section extends none, so say what it is compared with (`against = \"…\"`)",
             )?],
         };
+        let margin = margin(exps, &table)?;
         for name in against {
             out.push(Claim {
                 expect: table.expect,
                 metric: table.metric,
                 against: claimed_run(exps, &name, variant)?,
                 text: table.text.clone(),
+                margin,
             });
         }
     }
     Ok(out)
+}
+
+/// The margin of a claim, in its metric's units: for accuracies its `margin_pp` or
+/// `[statistics] margin_pp`, as a fraction; for losses its `margin` or `[statistics]
+/// loss_margin`, which one of them must give. Only sameness and non-inferiority claims
+/// have one.
+fn margin(exps: &Experiments, claim: &ClaimTable) -> Result<Option<f64>, String> {
+    let expect = claim.expect.word();
+    let accuracy = claim.metric.higher_is_better();
+    if !claim.expect.has_margin() {
+        if claim.margin_pp.is_some() || claim.margin.is_some() {
+            return Err(format!(
+                "claim = \"{expect}\": a margin belongs to \"same\", \"not_better\" and \"not_worse\" claims"
+            ));
+        }
+        return Ok(None);
+    }
+    let statistics = &exps.report.statistics;
+    match (accuracy, claim.margin_pp, claim.margin) {
+        (true, _, Some(_)) => Err(format!(
+            "claim on {}: margin is in a loss's units; write margin_pp (percentage points) for an accuracy",
+            claim.metric.words()
+        )),
+        (false, Some(_), _) => Err(format!(
+            "claim on {}: margin_pp is for accuracies; write margin, in the loss's units",
+            claim.metric.words()
+        )),
+        (true, pp, None) => Ok(Some(pp.unwrap_or(statistics.margin_pp) / 100.0)),
+        (false, None, m) => m.or(statistics.loss_margin).map(Some).ok_or_else(|| {
+            format!(
+                "claim = \"{expect}\" on {}: give its margin (`margin = 0.05`, in the loss's units) or [statistics] loss_margin in {}",
+                claim.metric.words(),
+                crate::experiment::REPORT_FILE
+            )
+        }),
+    }
 }
 
 /// The run `name` names (`model-3` or `model-9/adam`); a section alone means its run of

@@ -158,6 +158,10 @@ pub struct Claim {
     pub against: RunId,
     /// The claim in the author's words.
     pub text: Option<String>,
+    /// For `same`, `not_better` and `not_worse`: how far the metric may move and still
+    /// count, in the metric's own units (a fraction for accuracies, like the
+    /// differences; the loss's units for losses).
+    pub margin: Option<f64>,
 }
 
 impl RunSpec {

@@ -401,7 +401,7 @@ mod tests {
         // A number as a string, a field gone, a field too many, a state unheard of.
         let run = "/sections/0/runs/0";
         let mistakes: [(&str, Spoil); 4] = [
-            ("/result/train_loss_value", |v| *v = "1.0000".into()),
+            ("/result/train_loss", |v| *v = "1.0000".into()),
             ("/seed_runs/0/metrics/epochs/0", |v| {
                 v.as_object_mut().unwrap().remove("test_accuracy");
             }),

@@ -218,3 +218,24 @@ pub(crate) fn assert_success(out: &Output) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Rewrites `field` of the last epoch of a stored run's `metrics.json`
+/// (`out/runs/<profile>/<section>/<variant>/seed-<n>`, relative to the project) to
+/// `value`, and its digest and size in `run.json` with it: a consistent edit the store's
+/// integrity check cannot tell from training, so tests can give runs numbers whose
+/// statistics are known by hand.
+pub(crate) fn set_last_epoch(p: &TinyProject, run_dir: &str, field: &str, value: f64) {
+    let metrics = p.path(&format!("{run_dir}/metrics.json"));
+    let mut m: serde_json::Value = serde_json::from_slice(&fs::read(&metrics).unwrap()).unwrap();
+    let last = m["epochs"].as_array_mut().unwrap().last_mut().unwrap();
+    last[field] = value.into();
+    let bytes = serde_json::to_vec_pretty(&m).unwrap();
+    fs::write(&metrics, &bytes).unwrap();
+    let record = p.path(&format!("{run_dir}/run.json"));
+    let mut r: serde_json::Value = serde_json::from_slice(&fs::read(&record).unwrap()).unwrap();
+    r["files"]["metrics.json"] = serde_json::json!({
+        "bytes": bytes.len(),
+        "blake3": blake3::hash(&bytes).to_hex().to_string(),
+    });
+    fs::write(&record, serde_json::to_vec_pretty(&r).unwrap()).unwrap();
+}

@@ -136,6 +136,43 @@ fn report_json_of_a_build_follows_the_schema_published_beside_it() {
 }
 
 #[test]
+fn numbers_are_numbers_and_only_fields_named_text_hold_them_printed() {
+    // What pandas (json_normalize) and jq users meet: a number stored as a string would
+    // come back as an object column. Every string that reads as a number must sit in a
+    // field that says it is display text.
+    let p = built();
+    p.ok(&["render"]);
+    let report = read_json(&p, "out/site/report.json");
+    fn walk(v: &serde_json::Value, path: &str, bad: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    let text = k == "text" || k == "short" || k.ends_with("_text");
+                    if let (false, Some(s)) = (text, v.as_str()) {
+                        let t = s.trim_end_matches(" %").replace(',', "");
+                        if t.parse::<f64>().is_ok() {
+                            bad.push(format!("{path}/{k} = {s:?}"));
+                        }
+                    }
+                    walk(v, &format!("{path}/{k}"), bad);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    walk(v, &format!("{path}/{i}"), bad);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut bad = Vec::new();
+    walk(&report, "", &mut bad);
+    // The accuracy objects print as "percent" and "rounded", beside their "value".
+    bad.retain(|b| !b.contains("/percent =") && !b.contains("/rounded ="));
+    assert!(bad.is_empty(), "numbers as strings: {bad:#?}");
+}
+
+#[test]
 fn the_schema_refuses_a_missing_field_a_number_as_a_string_and_a_stray_field() {
     let p = built();
     p.ok(&["render"]);
@@ -143,7 +180,7 @@ fn the_schema_refuses_a_missing_field_a_number_as_a_string_and_a_stray_field() {
     let run = "/sections/0/runs/0";
     let mistakes: [(String, Spoil); 7] = [
         ("/format".into(), |v| *v = json!("1")),
-        (format!("{run}/result/train_loss_value"), |v| {
+        (format!("{run}/result/train_loss"), |v| {
             *v = json!(v.as_f64().unwrap().to_string())
         }),
         (
@@ -163,7 +200,7 @@ fn the_schema_refuses_a_missing_field_a_number_as_a_string_and_a_stray_field() {
         (format!("{run}/result"), |v| {
             v.as_object_mut()
                 .unwrap()
-                .insert("train_loss_text".into(), json!("1.0"));
+                .insert("train_loss_percent".into(), json!("1.0"));
         }),
     ];
     for (at, spoil) in mistakes {
@@ -217,9 +254,9 @@ fn report_json_repeats_every_epoch_and_the_confusion_matrix_and_the_site_links_t
         assert_eq!(m["confusion"]["counts"], stored["confusion"]);
         let last = stored["epochs"].as_array().unwrap().last().unwrap();
         for loss in ["train_loss", "test_loss"] {
-            assert_eq!(r["result"][format!("{loss}_value")], last[loss], "{loss}");
+            assert_eq!(r["result"][loss], last[loss], "{loss}");
             assert_eq!(
-                r["result"][loss].as_str().unwrap(),
+                r["result"][format!("{loss}_text")].as_str().unwrap(),
                 format!("{:.4}", last[loss].as_f64().unwrap())
             );
         }

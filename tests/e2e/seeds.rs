@@ -20,9 +20,31 @@ fn project(seeds: &str) -> TinyProject {
     );
     p.write(
         "experiments/other.toml",
-        &format!("claim = \"worse\"\n{}", fixture::OTHER_TOML),
+        &format!(
+            "claim = [{{ expect = \"worse\" }}, {{ expect = \"same\" }}]\n{}",
+            fixture::OTHER_TOML
+        ),
     );
     p
+}
+
+/// Gives the seeds of `run` these final test accuracies, as if training had scored them.
+fn score(p: &TinyProject, run: &str, tests: &[f64]) {
+    for (seed, t) in tests.iter().enumerate() {
+        let dir = format!("out/runs/test/{run}/seed-{seed}");
+        fixture::set_last_epoch(p, &dir, "test_accuracy", *t);
+    }
+}
+
+/// The outcomes of the report's claims, in order.
+fn outcomes(p: &TinyProject) -> Vec<String> {
+    let report = json(p, "out/site/report.json");
+    report["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["outcome"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 fn json(p: &TinyProject, rel: &str) -> serde_json::Value {
@@ -91,22 +113,51 @@ fn seeds_are_runs_of_their_own_and_the_report_takes_them_together() {
     let other_test = (0..3).map(|s| last(&p, "other/main", s).1).sum::<f64>() / 3.0;
     close(c["difference"].as_f64().unwrap(), other_test - test);
     let claims = report["claims"].as_array().unwrap();
-    assert_eq!(claims.len(), 1, "{claims:?}");
-    assert_eq!(claims[0]["measured"], *c);
-    let outcome = claims[0]["outcome"].as_str().unwrap();
-    let verdict = c["verdict"].as_str().unwrap();
-    let expected = match verdict {
-        "worse" => "confirmed",
-        "better" => "contradicted",
-        _ => "not-shown",
-    };
-    assert_eq!(outcome, expected, "{c}");
+    assert_eq!(claims.len(), 2, "{claims:?}");
+    assert_eq!(claims[0]["measured"]["difference"], c["difference"]);
+    assert_eq!(claims[0]["measured"]["interval"], c["interval"]);
     let html = fs::read_to_string(p.path("out/site/index.html")).unwrap();
     assert!(html.contains("<section id=\"claims\">") && html.contains("<table class=\"claims\">"));
     let md = fs::read_to_string(p.path("out/report.md")).unwrap();
     assert!(
         md.contains("\n### Claims\n") && md.contains("| Run | Claim | Against |"),
         "{md}"
+    );
+
+    // Hand-made seeds whose verdicts are known without this program (40 test images, so
+    // a spread below 2.5 pp counts as 2.5 pp). Paired differences −20, −22.5, −17.5 pp:
+    // mean −20 pp, SD 2.5 pp, t = −13.9 on 2 df, one-sided p = 0.0026 (× 2 after Holm):
+    // "worse" is confirmed, and "same within 1 pp" contradicted (the 90 % interval,
+    // −20 ± 2.92 · 1.44 pp, lies wholly below −1 pp).
+    score(&p, "base/main", &[0.700, 0.750, 0.650]);
+    score(&p, "other/main", &[0.500, 0.525, 0.475]);
+    p.ok(&["render"]);
+    assert_eq!(outcomes(&p), ["confirmed", "contradicted"]);
+    // Differences +2.5, −5, +5 pp: mean +0.83 pp, SD 5.2 pp: worse is not shown, nor is
+    // its opposite, and 1 pp sameness cannot be told with three seeds this noisy.
+    score(&p, "other/main", &[0.725, 0.700, 0.700]);
+    p.ok(&["render"]);
+    assert_eq!(outcomes(&p), ["inconclusive", "inconclusive"]);
+    let report = json(&p, "out/site/report.json");
+    let worse = &report["claims"][0]["measured"];
+    assert!(worse["p_adjusted"].as_f64().unwrap() > 0.5, "{worse}");
+    assert!(worse["seeds_needed"].is_null(), "the wrong way: {worse}");
+    // `check` reads the stored spread as a pilot's: seeds each claim would need.
+    let check = p.ok(&["check"]);
+    assert!(check.contains("seeds needed for 80 % power"), "{check}");
+    let worse_line = check
+        .lines()
+        .find(|l| l.contains("claim") && l.contains("worse Base"))
+        .unwrap();
+    assert!(
+        worse_line.contains("+0.83 pp observed, no number of seeds"),
+        "{check}"
+    );
+    assert!(
+        report["statistics"]["statement"]
+            .as_str()
+            .unwrap()
+            .contains("Each run was trained with 3 seeds.")
     );
 
     // A fourth seed trains that seed alone.
@@ -164,8 +215,9 @@ fn one_seed_never_invents_an_interval() {
         "{}",
         other["comparison"]
     );
-    assert_eq!(other["comparison"]["verdict_text"], "1 seed: no verdict");
-    assert_eq!(report["claims"][0]["outcome"], "untested");
+    assert_eq!(other["comparison"]["verdict_text"], "1 seed: untested");
+    assert_eq!(report["claims"][0]["outcome"], "inconclusive");
+    assert!(report["claims"][0]["measured"]["p_adjusted"].is_null());
     let html = fs::read_to_string(p.path("out/site/index.html")).unwrap();
     assert!(html.contains("1 seed: no spread"));
     assert!(!html.contains("95 % CI"), "an interval from one seed");

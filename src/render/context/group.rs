@@ -6,6 +6,7 @@ use super::model::{Accuracy, Provenance, RunMetrics, RunResult, SeedEntry, Sprea
 use crate::analyze::seeds::{self, Sample};
 use crate::plan::RunSpec;
 use crate::plan::spec::Metric;
+use crate::stats::{Method, Options};
 use crate::store::{
     Metrics, PlannedRun, RunFiles, RunRecord, RunState, RunStatus, Store, StoredRun,
 };
@@ -167,14 +168,23 @@ impl<'r, 'a> Group<'r, 'a> {
         }
     }
 
-    /// `metric` of each complete seed.
+    /// `metric` of each complete seed, with the spread the data can resolve.
     pub(super) fn sample(&self, metric: Metric) -> Sample {
         let complete = self.complete();
         let runs: Vec<&Metrics> = complete.iter().filter_map(|l| l.metrics()).collect();
         Sample {
             seeds: complete.iter().map(|l| l.spec.train.seed).collect(),
             values: seeds::values(&runs, metric),
+            floor: self.floor(metric),
         }
+    }
+
+    /// The smallest spread `metric` can show on the data its seeds trained on.
+    fn floor(&self, metric: Metric) -> f64 {
+        self.seeds
+            .iter()
+            .find_map(|l| l.record())
+            .map_or(0.0, |r| seeds::floor(metric, r.data.train, r.data.test))
     }
 
     /// Mean final test accuracy of the complete seeds.
@@ -200,8 +210,7 @@ impl<'r, 'a> Group<'r, 'a> {
             n => {
                 let mean = |f: fn(&RunResult) -> f64| results.iter().map(f).sum::<f64>() / n as f64;
                 let seconds = results.iter().map(|r| r.seconds).sum();
-                let (train_loss, test_loss) =
-                    (mean(|r| r.train_loss_value), mean(|r| r.test_loss_value));
+                let (train_loss, test_loss) = (mean(|r| r.train_loss), mean(|r| r.test_loss));
                 Some(RunResult {
                     epochs_completed: results
                         .iter()
@@ -210,10 +219,10 @@ impl<'r, 'a> Group<'r, 'a> {
                         .unwrap_or(0),
                     train: Accuracy::of(mean(|r| r.train.value)),
                     test: Accuracy::of(mean(|r| r.test.value)),
-                    train_loss: format!("{train_loss:.4}"),
-                    train_loss_value: train_loss,
-                    test_loss: format!("{test_loss:.4}"),
-                    test_loss_value: test_loss,
+                    train_loss,
+                    train_loss_text: format!("{train_loss:.4}"),
+                    test_loss,
+                    test_loss_text: format!("{test_loss:.4}"),
                     best_test: Accuracy::of(mean(|r| r.best_test.value)),
                     best_epoch: None,
                     seconds,
@@ -223,8 +232,9 @@ impl<'r, 'a> Group<'r, 'a> {
         }
     }
 
-    /// Its numbers over the complete seeds, with the seeds left out named.
-    pub(super) fn spread(&self) -> Spread {
+    /// Its numbers over the complete seeds, with the seeds left out named; intervals
+    /// made by `method`.
+    pub(super) fn spread(&self, method: &Method) -> Spread {
         let complete: Vec<(u64, &Metrics)> = self
             .complete()
             .iter()
@@ -236,7 +246,11 @@ impl<'r, 'a> Group<'r, 'a> {
             .filter(|l| !l.complete())
             .map(|l| format!("seed {}: {}", l.spec.train.seed, l.status))
             .collect();
-        Spread::of(&self.spec().seeds, &complete, left_out)
+        let options = |m: Metric| Options {
+            method: *method,
+            floor: self.floor(m),
+        };
+        Spread::of(&self.spec().seeds, &complete, left_out, &options)
     }
 
     /// Every seed as the report lists it.
@@ -278,10 +292,10 @@ fn run_result(m: &Metrics, record: Option<&RunRecord>) -> Option<RunResult> {
         epochs_completed: m.epochs.len() as i64,
         train: Accuracy::of(last.train_accuracy),
         test: Accuracy::of(last.test_accuracy),
-        train_loss: format!("{:.4}", last.train_loss),
-        train_loss_value: last.train_loss,
-        test_loss: format!("{:.4}", last.test_loss),
-        test_loss_value: last.test_loss,
+        train_loss: last.train_loss,
+        train_loss_text: format!("{:.4}", last.train_loss),
+        test_loss: last.test_loss,
+        test_loss_text: format!("{:.4}", last.test_loss),
         best_test: Accuracy::of(best.test_accuracy),
         best_epoch: Some(best.epoch),
         seconds,

@@ -12,12 +12,14 @@
 //! - `prose`: the author's prose, with its live numbers evaluated over the context.
 
 mod appendix;
+mod claims;
 mod evidence;
 mod group;
 mod model;
 mod numbering;
 mod prose;
 mod runs;
+mod statement;
 
 use std::path::PathBuf;
 
@@ -70,7 +72,13 @@ pub fn assemble(project: &Project, inventory: &Inventory) -> Result<ReportContex
 
     let mut figures = Numbering::new(store.site());
     let order = &inventory.sections;
-    let runs = Runs::new(loaded, analysis.as_ref(), order, &mut figures);
+    let runs = Runs::new(
+        loaded,
+        analysis.as_ref(),
+        order,
+        &mut figures,
+        report.statistics.method(),
+    );
     // Figures are numbered in the order the page shows them: the overview under the
     // results table, the t-SNE section, then the model sections.
     let overview = overview_ref.and_then(|f| {
@@ -117,6 +125,22 @@ pub fn assemble(project: &Project, inventory: &Inventory) -> Result<ReportContex
         day.format("%B %-d, %Y").to_string()
     });
     let reproducibility = reproducibility(&runs, build_info.as_ref());
+    let claims = runs.claims();
+    let mut seed_counts: Vec<usize> = runs.groups().iter().map(|g| g.seeds.len()).collect();
+    seed_counts.sort_unstable();
+    seed_counts.dedup();
+    let statistics = statement::statistics(
+        &report.statistics,
+        &statement::Facts {
+            seed_counts,
+            test_images: data_counts.map(|d| d.1),
+            family: claims
+                .iter()
+                .filter(|c| c.measured.p_adjusted.is_some())
+                .count(),
+            claims: claims.len(),
+        },
+    );
 
     let mut ctx = ReportContext {
         schema: Store::REPORT_SCHEMA.to_owned(),
@@ -139,7 +163,9 @@ pub fn assemble(project: &Project, inventory: &Inventory) -> Result<ReportContex
         overview,
         tsne,
         sections,
-        claims: runs.claims(),
+        claims,
+        statistics,
+        tsne_neighbours: crate::analyze::embed::KNN_K,
         references,
         reproducibility,
         figure_count: figures.count(),
@@ -349,8 +375,18 @@ mod tests {
         let claim = &ctx.claims[0];
         assert_eq!(claim.run.title, "Results Section");
         assert_eq!(claim.claim, "worse final test accuracy than Base");
-        assert_eq!(claim.measured, *c);
-        assert_eq!(claim.outcome, Outcome::Confirmed);
+        // The claim reads the same comparison, with its own one-sided test.
+        assert_eq!(
+            (
+                claim.measured.difference,
+                claim.measured.interval,
+                claim.measured.test
+            ),
+            (c.difference, c.interval, c.test)
+        );
+        assert_eq!(claim.outcome, crate::stats::Outcome::Confirmed);
+        assert_eq!(ctx.statistics.family, 1);
+        assert!(claim.measured.p_adjusted.unwrap() < 0.05);
         // The site copies every seed's metrics, the diverged one's too.
         let copies: Vec<String> = results
             .seed_runs
@@ -379,8 +415,8 @@ mod tests {
         assert_eq!(ctx.schema, "report.schema.json");
         let sgd = run(&ctx, "child/sgd");
         let r = sgd.result.as_ref().unwrap();
-        assert_eq!((r.train_loss.as_str(), r.train_loss_value), ("1.0000", 1.0));
-        assert_eq!((r.test_loss.as_str(), r.test_loss_value), ("1.5000", 1.5));
+        assert_eq!((r.train_loss_text.as_str(), r.train_loss), ("1.0000", 1.0));
+        assert_eq!((r.test_loss_text.as_str(), r.test_loss), ("1.5000", 1.5));
         let m = sgd.seed_runs[0].metrics.as_ref().unwrap();
         let stored: crate::store::Metrics = fsx::read_json(
             &p.store
@@ -404,8 +440,8 @@ mod tests {
         assert_eq!(diverged.epochs.len(), 1);
         assert!(run(&ctx, "grand/adam").seed_runs[0].metrics.is_none());
         let layer = &section(&ctx, "base").layers[0];
-        assert_eq!(layer.params, thousands(layer.params_value), "{layer:?}");
-        assert!(layer.params_value > 0);
+        assert_eq!(layer.params_text, thousands(layer.params), "{layer:?}");
+        assert!(layer.params > 0);
     }
 
     #[test]

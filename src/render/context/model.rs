@@ -8,7 +8,7 @@ use crate::analyze::seeds::Verdict;
 use crate::analyze::{FigureKind, TsneStats};
 use crate::plan::spec::{Expect, Metric};
 use crate::render::markdown;
-use crate::stats::Test;
+use crate::stats::{Outcome, Test};
 use crate::store::{EpochMetrics, Metrics, RunRecord};
 use crate::text;
 
@@ -16,7 +16,10 @@ use crate::text;
 /// `report.schema.json` (beside `report.json` in the site) describes this version, and
 /// pins it.
 /// 2: runs of several seeds (spreads, comparisons, claims, per-seed entries).
-pub const CONTEXT_FORMAT: u32 = 2;
+/// 3: numbers as numbers under their natural names, display strings under `*_text`;
+/// claims decided by one-sided tests with Holm's correction (`outcome` confirmed,
+/// contradicted or inconclusive), effect sizes and seeds needed; `statistics`.
+pub const CONTEXT_FORMAT: u32 = 3;
 
 /// Everything the report shows, in the order it shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +50,10 @@ pub struct ReportContext {
     pub sections: Vec<SectionEntry>,
     /// The author's claims, checked against the runs, in report order.
     pub claims: Vec<ClaimRow>,
+    /// How the numbers over seeds were made, and what they mean.
+    pub statistics: StatisticsInfo,
+    /// The neighbours of the t-SNE tables' k-NN accuracies.
+    pub tsne_neighbours: usize,
     /// References, numbered from 1.
     pub references: Vec<Reference>,
     /// The reproducibility appendix.
@@ -182,12 +189,14 @@ pub struct LayerRow {
     pub id: String,
     /// What it does: "conv k5 p2 16".
     pub op: String,
-    /// Output shape: "16×32×32".
-    pub output: String,
-    /// Trainable parameters, with thousands separators.
-    pub params: String,
-    /// The same as a number.
-    pub params_value: i64,
+    /// Output shape, one number per dimension: `[16, 32, 32]` or `[10]`.
+    pub output: Vec<i64>,
+    /// The same printed: "16×32×32".
+    pub output_text: String,
+    /// Trainable parameters.
+    pub params: i64,
+    /// The same with thousands separators.
+    pub params_text: String,
 }
 
 /// One run: a row of the results table and a (sub)section of its model.
@@ -305,14 +314,14 @@ pub struct RunResult {
     pub train: Accuracy,
     /// Test accuracy after the last completed epoch.
     pub test: Accuracy,
-    /// Training loss in the last completed epoch: "1.3736".
-    pub train_loss: String,
-    /// The same as a number.
-    pub train_loss_value: f64,
-    /// Test loss after it: "1.4012".
-    pub test_loss: String,
-    /// The same as a number.
-    pub test_loss_value: f64,
+    /// Training loss in the last completed epoch.
+    pub train_loss: f64,
+    /// The same as printed: "1.3736".
+    pub train_loss_text: String,
+    /// Test loss after it.
+    pub test_loss: f64,
+    /// The same as printed: "1.4012".
+    pub test_loss_text: String,
     /// Best test accuracy of any epoch (over seeds: the mean of each seed's best).
     pub best_test: Accuracy,
     /// The epoch it was reached in, for one seed.
@@ -461,22 +470,22 @@ pub struct TsneEntry {
     pub figure: Option<NumberedFigure>,
     /// The scatter plot's SVG, relative to `out/site/`, shown or not.
     pub svg: String,
-    /// The raw numbers.
+    /// The numbers, as the figure manifest holds them.
     pub stats: TsneStats,
-    /// 10-NN accuracy in the 2-D embedding: "41.2 %".
-    pub knn_embedding: String,
-    /// 10-NN accuracy in the latent space (PCA components).
-    pub knn_latent: String,
-    /// KL divergence: "1.234".
-    pub kl_divergence: String,
-    /// Perplexity: "30".
-    pub perplexity: String,
-    /// Share of the latent variance the stored PCA components keep: "63.0 %".
-    pub explained_variance: Option<String>,
-    /// The same as a fraction in [0, 1].
-    pub explained_variance_value: Option<f64>,
-    /// "2.4 s".
-    pub seconds: String,
+    /// k-NN accuracy in the 2-D embedding as printed: "41.2 %".
+    pub knn_embedding_text: String,
+    /// k-NN accuracy in the latent space (PCA components) as printed.
+    pub knn_latent_text: String,
+    /// KL divergence as printed: "1.234".
+    pub kl_divergence_text: String,
+    /// Perplexity as printed: "30".
+    pub perplexity_text: String,
+    /// Share of the latent variance the stored PCA components keep, in [0, 1].
+    pub explained_variance: Option<f64>,
+    /// The same as printed: "63.0 %".
+    pub explained_variance_text: Option<String>,
+    /// The embedding's time as printed: "2.4 s".
+    pub seconds_text: String,
 }
 
 /// A numbered reference.
@@ -559,8 +568,11 @@ pub struct Stat {
     pub mean: Option<f64>,
     /// The sample standard deviation, with two seeds or more.
     pub std: Option<f64>,
-    /// The 95 % interval of the mean (Student t), with two seeds or more.
+    /// The 95 % interval of the mean (Student t or a bootstrap), with two seeds or more.
     pub interval: Option<[f64; 2]>,
+    /// Whether the seeds spread less than the metric resolves (one image), so the
+    /// interval was made with that spread instead.
+    pub floored: bool,
     /// "62.31 % ± 1.20 (95 % CI 59.33–65.29 %)", or "62.31 %" for one seed.
     pub text: String,
     /// "62.31 ± 1.20 %", or "62.31 %": for table cells.
@@ -591,7 +603,7 @@ pub struct Spread {
 }
 
 /// One run's metric against another's: the difference of means, its interval, the
-/// test and the verdict.
+/// test and the verdict, with the effect's size and the seeds a clear answer needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Compared {
     /// The run compared with.
@@ -607,9 +619,12 @@ pub struct Compared {
     pub p_value: Option<f64>,
     /// `paired` (same seeds on both sides) or `welch`.
     pub test: Option<Test>,
+    /// Whether a spread below the measurement's resolution (one image) was counted as
+    /// that resolution.
+    pub floored: bool,
     /// `better`, `worse` or `within-noise`; none without an interval.
     pub verdict: Option<Verdict>,
-    /// "better", "worse", "within noise", or "1 seed: no verdict".
+    /// "better", "worse", "within noise", or "1 seed: untested".
     pub verdict_text: String,
     /// "+1.23 pp (95 % CI −0.50 to +2.96 pp), p = 0.120, paired, 3 seeds".
     pub text: String,
@@ -619,20 +634,44 @@ pub struct Compared {
     pub interval_text: String,
     /// "p = 0.120, paired, 3 seeds".
     pub test_text: String,
+    /// Hedges' g of this run against the other (the difference in pooled standard
+    /// deviations, small-sample corrected).
+    pub hedges_g: Option<f64>,
+    /// P(a seed of this run does better than a seed of the other), with its interval.
+    pub probability_of_improvement: Option<Probability>,
+    /// "g = +1.20, P(better) = 0.89 [0.56, 1.00]".
+    pub effect_text: String,
+    /// Seeds per side that would give this comparison's test 80 % power if the true
+    /// difference were the one observed: for a claim, the claim's test; else the
+    /// two-sided test of any difference. `null` when no number would (the difference
+    /// lies the wrong way or is 0), beyond 1,000, or untested.
+    pub seeds_needed: Option<usize>,
+    /// "12 seeds per side for 80 % power", or why there is no number.
+    pub seeds_needed_text: String,
+    /// A claim's margin, in the metric's units (accuracies as fractions); `null` for a
+    /// comparison or a claim without one.
+    pub margin: Option<f64>,
+    /// "±1.00 pp".
+    pub margin_text: Option<String>,
+    /// A claim's one-sided p-value (for sameness the larger of TOST's two), before the
+    /// correction.
+    pub p_claim: Option<f64>,
+    /// The same after Holm's correction over the report's claims; its verdict reads
+    /// this.
+    pub p_adjusted: Option<f64>,
+    /// The 90 % interval a claim's one-sided tests at 5 % read.
+    pub claim_interval: Option<[f64; 2]>,
 }
 
-/// What the runs say of a claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    /// The interval lies on the side the claim expects (or covers 0, for "same").
-    Confirmed,
-    /// It lies on the other side.
-    Contradicted,
-    /// It covers 0: the runs cannot tell (for "better" or "worse").
-    NotShown,
-    /// No interval: fewer than two complete seeds on a side, or a run not trained.
-    Untested,
+/// A probability with its 95 % interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Probability {
+    /// In [0, 1].
+    pub value: f64,
+    /// Its 95 % interval.
+    pub interval: [f64; 2],
+    /// "0.89 [0.56, 1.00]".
+    pub text: String,
 }
 
 /// One claim of the author, checked: a row of the Claims table.
@@ -647,8 +686,39 @@ pub struct ClaimRow {
     pub expect: Expect,
     /// The comparison that checks it.
     pub measured: Compared,
-    /// What the runs say.
+    /// What the runs say: `confirmed`, `contradicted` or `inconclusive`.
     pub outcome: Outcome,
     /// The same in words.
     pub outcome_text: String,
+    /// How the claim was tested and what the test read: "TOST against ±1.00 pp: the 90
+    /// % interval −0.31 to +0.52 pp lies inside it, p = 0.004 (Holm 0.021)".
+    pub reason: String,
+}
+
+/// How the numbers over seeds were made, and what they mean.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatisticsInfo {
+    /// How intervals and tests were made: `t` or `bootstrap`.
+    pub interval: crate::stats::IntervalKind,
+    /// With a bootstrap: `bca` or `percentile`.
+    pub bootstrap: Option<crate::stats::BootstrapKind>,
+    /// With a bootstrap: its resamples.
+    pub resamples: Option<usize>,
+    /// The confidence level of every interval of a mean or a difference (0.95).
+    pub confidence: f64,
+    /// "95 %".
+    pub confidence_text: String,
+    /// The level of each claim's one-sided tests (0.05).
+    pub alpha: f64,
+    /// "5 %".
+    pub alpha_text: String,
+    /// "90 %": the interval a claim's one-sided tests read.
+    pub claim_level_text: String,
+    /// The default margin of accuracy claims, in percentage points.
+    pub margin_pp: f64,
+    /// The claims tested together in Holm's correction.
+    pub family: usize,
+    /// One paragraph saying what varies between seeds, what ± and the brackets are,
+    /// which tests were used, the margin and the correction.
+    pub statement: String,
 }

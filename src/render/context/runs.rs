@@ -4,15 +4,18 @@
 
 use std::collections::BTreeMap;
 
+use super::claims::{Stated, Untested};
 use super::group::{Group, Loaded};
 use super::model::{
     ClaimRow, Compared, Delta, LayerRow, Link, Prose, RunEntry, RunFigureSet, SectionEntry,
     TsneEntry, TsneRun,
 };
 use super::numbering::Numbering;
+use crate::analyze::claims::{self, Claim};
 use crate::analyze::{Analysis, FigureRef, RunFigures, SectionFigures};
 use crate::plan::spec::Metric;
 use crate::plan::{RunId, RunSpec, diff};
+use crate::stats::Method;
 use crate::text;
 
 /// The runs with their anchors and figures, from which the sections are made.
@@ -22,6 +25,8 @@ pub(super) struct Runs<'a> {
     analysis: Option<&'a Analysis>,
     section_anchor: BTreeMap<String, String>,
     run_anchor: BTreeMap<String, String>,
+    /// How intervals and tests are made (`[statistics]`).
+    pub(super) method: Method,
 }
 
 impl<'a> Runs<'a> {
@@ -32,6 +37,7 @@ impl<'a> Runs<'a> {
         analysis: Option<&'a Analysis>,
         order: &[String],
         numbering: &mut Numbering,
+        method: Method,
     ) -> Self {
         let mut section_anchor = BTreeMap::new();
         let mut run_anchor = BTreeMap::new();
@@ -53,6 +59,7 @@ impl<'a> Runs<'a> {
             analysis,
             section_anchor,
             run_anchor,
+            method,
         }
     }
 
@@ -112,26 +119,111 @@ impl<'a> Runs<'a> {
             &other.sample(metric),
             metric,
             self.link(other.spec()),
+            &self.method,
         )
     }
 
-    /// The Claims table: every claim of every run, checked, in report order.
+    /// The Claims table: every claim of every run, in report order, judged together as
+    /// one family (see [`claims::judge`]); a claim whose comparison run is not in the
+    /// report, or not trained, is listed as untested rather than left out.
     pub(super) fn claims(&self) -> Vec<ClaimRow> {
-        let mut out = Vec::new();
-        for g in self.groups() {
-            for claim in &g.spec().claims {
-                let Some(other) = self.group(&claim.against) else {
-                    continue;
+        struct Row<'s, 'r, 'a> {
+            stated: Stated<'s>,
+            samples: Option<(crate::analyze::seeds::Sample, crate::analyze::seeds::Sample)>,
+            missing: Option<String>,
+            group: Group<'r, 'a>,
+            other: Option<Group<'r, 'a>>,
+        }
+        let groups = self.groups();
+        let mut rows = Vec::new();
+        for g in groups {
+            let spec = g.spec();
+            for claim in &spec.claims {
+                let other = self.group(&claim.against);
+                let against = match &other {
+                    Some(o) => self.link(o.spec()),
+                    None => Link {
+                        title: claim.against.to_string(),
+                        anchor: String::new(),
+                    },
                 };
-                out.push(ClaimRow::of(
-                    self.link(g.spec()),
-                    claim.expect,
-                    claim.text.as_deref(),
-                    self.compare(&g, &other, claim.metric),
-                ));
+                let stated = Stated {
+                    run: self.link(spec),
+                    against,
+                    expect: claim.expect,
+                    metric: claim.metric,
+                    text: claim.text.as_deref(),
+                    margin: claim.margin,
+                };
+                let samples = other
+                    .as_ref()
+                    .map(|o| (g.sample(claim.metric), o.sample(claim.metric)));
+                rows.push(Row {
+                    stated,
+                    samples,
+                    missing: other.is_none().then(|| claim.against.to_string()),
+                    group: Group {
+                        seeds: g.seeds.clone(),
+                    },
+                    other,
+                });
             }
         }
-        out
+        let family: Vec<Claim<'_>> = rows
+            .iter()
+            .filter_map(|r| {
+                let (a, b) = r.samples.as_ref()?;
+                Some(Claim {
+                    a,
+                    b,
+                    metric: r.stated.metric,
+                    expect: r.stated.expect,
+                    margin: r.stated.margin,
+                })
+            })
+            .collect();
+        let mut judged = claims::judge(&family, &self.method).into_iter();
+        rows.into_iter()
+            .map(|r| {
+                let Some((a, b)) = &r.samples else {
+                    let metric = r.stated.metric;
+                    let none = crate::analyze::seeds::Sample {
+                        seeds: Vec::new(),
+                        values: Vec::new(),
+                        floor: 0.0,
+                    };
+                    let measured = Compared::of(
+                        &r.group.sample(metric),
+                        &none,
+                        metric,
+                        r.stated.against.clone(),
+                        &self.method,
+                    );
+                    let why = Untested::NotInReport(r.missing.unwrap_or_default());
+                    return ClaimRow::untested(r.stated, why, measured);
+                };
+                let j = judged.next().expect("one judgement per claim with samples");
+                if j.contrast.comparison.is_some() {
+                    return ClaimRow::judged(r.stated, &j, a, b, &self.method);
+                }
+                let trained = r.group.present() && r.other.as_ref().is_some_and(Group::present);
+                let why = if trained {
+                    Untested::OneSeed
+                } else {
+                    Untested::NotTrained
+                };
+                let measured = Compared::words(
+                    &j.contrast,
+                    a,
+                    b,
+                    r.stated.metric,
+                    r.stated.against.clone(),
+                    &self.method,
+                    None,
+                );
+                ClaimRow::untested(r.stated, why, measured)
+            })
+            .collect()
     }
 
     /// The t-SNE section: every stored run with t-SNE figures (its shown seed's).
@@ -164,18 +256,20 @@ impl<'a> Runs<'a> {
                 let kept = snapshots
                     .iter()
                     .find(|snap| snap.epoch == s.epoch)
-                    .map(|snap| snap.explained_variance.iter().sum::<f64>());
+                    // A sum of f32 fractions: all components of a small latent
+                    // can add up to a rounding above 1.
+                    .map(|snap| snap.explained_variance.iter().sum::<f64>().min(1.0));
                 entries.push(TsneEntry {
                     figure,
                     svg: t.figure.svg.clone(),
                     stats: s.clone(),
-                    knn_embedding: text::percent(s.knn_embedding, 1),
-                    knn_latent: text::percent(s.knn_latent, 1),
-                    kl_divergence: format!("{:.3}", s.kl_divergence),
-                    perplexity: text::setting(s.perplexity),
-                    explained_variance: kept.map(|v| text::percent(v, 1)),
-                    explained_variance_value: kept,
-                    seconds: format!("{:.1} s", s.seconds),
+                    knn_embedding_text: text::percent(s.knn_embedding, 1),
+                    knn_latent_text: text::percent(s.knn_latent, 1),
+                    kl_divergence_text: format!("{:.3}", s.kl_divergence),
+                    perplexity_text: text::setting(s.perplexity),
+                    explained_variance: kept,
+                    explained_variance_text: kept.map(|v| text::percent(v, 1)),
+                    seconds_text: format!("{:.1} s", s.seconds),
                 });
             }
             if entries.is_empty() && panel.is_none() {
@@ -258,9 +352,10 @@ impl<'a> Runs<'a> {
                 .map(|s| LayerRow {
                     id: s.id.clone(),
                     op: s.op.to_string(),
-                    output: s.output.to_string(),
-                    params: text::thousands(s.params),
-                    params_value: s.params,
+                    output: s.output.dims(),
+                    output_text: s.output.to_string(),
+                    params: s.params,
+                    params_text: text::thousands(s.params),
                 })
                 .collect(),
             params: spec.param_count(),
@@ -342,7 +437,7 @@ impl<'a> Runs<'a> {
             compared: compared.as_ref().map(|c| self.link(c.spec())),
             changes,
             result: g.result(),
-            spread: g.spread(),
+            spread: g.spread(&self.method),
             delta,
             comparison,
             versus,
