@@ -25,6 +25,7 @@ test:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --locked --all-targets -- -D warnings
 	$(CARGO) test --release --locked
+	bench/gpu-prepare.sh --check
 
 check: build
 	$(BIN) check

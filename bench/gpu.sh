@@ -9,24 +9,38 @@
 #              stopped with SIGINT when the limit comes (finished runs are kept), then
 #              rendered
 #
-#   bench/gpu-prepare.sh            on the CPU machine: gpu-kit/ (binary + data, <= 40 MB)
+#   bench/gpu-prepare.sh            on the CPU machine: gpu-kit/ (report.xz, the data,
+#                                   the commit; <= 40 MB)
 #   bench/gpu.sh RESULTS            on the GPU machine, in a copy of the repository
-#   DRY=1 bench/gpu.sh RESULTS      the same phases on the CPU with the repository's
-#                                   sample and 1 epoch: proves the script end to end
+#   bench/gpu.sh --dry-run RESULTS  the same steps on the CPU (unpacking the kit, the
+#                                   binary's --version, every phase with the same flags)
+#                                   on the repository's sample and 1 epoch, so that only
+#                                   the device itself is untried (DRY=1 says the same)
 #
 # Needs bash, coreutils and python3 with torch 2.11.0 (whose libtorch the binary loads);
-# nvidia-smi, timeout, ldd and nvidia-cuda-mps-control are used when present. LIMIT
-# (seconds, default 480) bounds the three phases together; JOBS ("1 4 11") the settings
-# of phase 2; KIT (default gpu-kit/) where the binary and data are.
+# xz, nvidia-smi, timeout, ldd and nvidia-cuda-mps-control are used when present (the
+# binary is unpacked with Python's lzma without xz). LIMIT (seconds, default 480) bounds
+# the phases together, so that the whole call stays inside 10 minutes of device time;
+# JOBS ("1 4 11") the settings of phase 2; KIT (default gpu-kit/, for a dry run
+# target/gpu-kit-check when there is no gpu-kit/) where the kit is. Every phase prints
+# its start and its wall time to gpu.log as it goes, so a run cut off still says where
+# the time went.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-results=${1:?usage: bench/gpu.sh RESULTS_DIR}
+dry=${DRY:-0}
+if [ "${1:-}" = --dry-run ]; then
+    dry=1
+    shift
+fi
+results=${1:?usage: bench/gpu.sh [--dry-run] RESULTS_DIR}
 mkdir -p "$results"
 results=$(cd "$results" && pwd)
 kit=${KIT:-$root/gpu-kit}
+if [ "$dry" = 1 ] && [ -z "${KIT:-}" ] && [ ! -d "$kit" ]; then
+    kit=$root/target/gpu-kit-check
+fi
 limit=${LIMIT:-480}
 python=${PYTHON:-python3}
-dry=${DRY:-0}
 
 now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$t"; }
 start_us=$(now_us)
@@ -45,17 +59,28 @@ if [ "$dry" = 1 ]; then
     data=$root/data/cifar10-sample.tar.gz
     epochs_steps=1 epochs_full=1 tsne_full="[0, 1]"
     jobs_list=${JOBS:-1 2}
-    bin=$kit/report
-    [ -x "$bin" ] || bin=$root/target/release/report
 else
     device=cuda
     data=$kit/cifar10.tar.gz
     epochs_steps=2 epochs_full=50 tsne_full="[0, 20, 40, 50]"
     jobs_list=${JOBS:-1 4 11}
-    bin=$kit/report
 fi
-[ -x "$bin" ] || fail "no binary at $bin: run bench/gpu-prepare.sh on the CPU machine and carry gpu-kit"
+[ -f "$kit/report.xz" ] || fail "no $kit/report.xz: run bench/gpu-prepare.sh on the CPU machine (--check for a dry run) and carry the kit"
 [ -f "$data" ] || fail "no data at $data"
+
+# The binary travels xz-compressed; any Python unpacks it where xz is missing.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+bin=$work/report
+t=$(now_us)
+if command -v xz >/dev/null; then
+    xz -dc "$kit/report.xz" >"$bin" || fail "xz could not unpack $kit/report.xz"
+else
+    "$python" -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' \
+        "$kit/report.xz" "$bin" || fail "$python could not unpack $kit/report.xz"
+fi
+chmod +x "$bin"
+say "unpacked the binary ($(stat -c %s "$bin") bytes) in $(seconds_since "$t") s"
 
 # The binary names the build machine's libtorch in its rpath; this machine's torch wins.
 torch_lib=$("$python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))') ||
@@ -66,18 +91,19 @@ if command -v ldd >/dev/null; then
     [ -z "$missing" ] || fail "the binary cannot load: $missing (LD_LIBRARY_PATH=$LD_LIBRARY_PATH)"
 fi
 
+version=$("$bin" --version) || fail "the binary does not run: $bin --version failed"
+say "$version"
 {
     echo "# GPU benchmark"
     echo
     echo "- commit: $(cat "$kit/commit" 2>/dev/null || git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo "- machine: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo 'no nvidia-smi'), $(nproc) CPU cores"
     echo "- torch: $("$python" -c 'import torch; print(torch.__version__, "CUDA", torch.version.cuda, "available:", torch.cuda.is_available())')"
-    echo "- command: ${DRY:+DRY=$DRY }bench/gpu.sh, limit ${limit} s, device $device, data $(basename "$data")"
+    echo "- binary: $version"
+    echo "- command: bench/gpu.sh$([ "$dry" = 1 ] && echo " --dry-run"), limit ${limit} s, device $device, data $(basename "$data")"
 } >"$results/summary.md"
 
 # A scratch project per phase: the shipped experiments plus the benchmark's profiles.
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 project() { # name -> a fresh project folder
     local p=$work/$1
     mkdir -p "$p"
@@ -114,7 +140,7 @@ run_until "$(left)" "$results/proof.log" --root "$p" build --profile steps --dev
 ran_on=$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["device"])' "$p/out/runs/steps/model-1/main/seed-0/run.json") ||
     fail "no run.json after the proof run"
 [ "$ran_on" = "$device" ] || fail "the proof run trained on $ran_on, not $device"
-say "proof: Model 1 trained on $ran_on in $(seconds_since "$t") s"
+say "phase 1 done in $(seconds_since "$t") s: Model 1 trained on $ran_on"
 echo "- proof: Model 1, $epochs_steps epochs, trained on \`$ran_on\` ($(seconds_since "$t") s with start-up)" >>"$results/summary.md"
 
 # Phase 2: per-model ms/step at each --jobs.
@@ -122,6 +148,7 @@ if [ "${MPS:-0}" = 1 ] && command -v nvidia-cuda-mps-control >/dev/null; then
     nvidia-cuda-mps-control -d && say "CUDA MPS daemon started"
 fi
 best_jobs=1 best_wall=
+phase2=$(now_us)
 steps_table=$work/steps.json
 echo "{}" >"$steps_table"
 for jobs in $jobs_list; do
@@ -158,6 +185,7 @@ EOF
         say "--jobs $jobs did not finish: see steps.log"
     fi
 done
+say "phase 2 done in $(seconds_since "$phase2") s; fastest: --jobs $best_jobs"
 "$python" - "$steps_table" "$epochs_steps" >>"$results/summary.md" <<'EOF'
 import json, sys
 t, epochs = json.load(open(sys.argv[1])), sys.argv[2]
@@ -179,7 +207,7 @@ t=$(now_us)
 run_until "$secs" "$results/full.log" --root "$p" build --profile homework --device "$device" --jobs "$best_jobs"
 rc=$?
 wall=$(seconds_since "$t")
-[ $rc = 0 ] && say "homework built in $wall s" || say "homework stopped after $wall s (exit $rc): the finished runs are kept"
+[ $rc = 0 ] && say "phase 3 done in $wall s: the homework built" || say "phase 3 stopped after $wall s (exit $rc): the finished runs are kept"
 "$bin" --root "$p" render --profile homework >>"$results/full.log" 2>&1 || say "render failed: see full.log"
 "$bin" --root "$p" list --profile homework >>"$results/full.log" 2>&1 || true
 "$python" - "$p/out" "$results" "$wall" "$rc" "$best_jobs" "$epochs_full" >>"$results/summary.md" <<'EOF'
