@@ -40,6 +40,9 @@ pub enum Command {
     Figures(FiguresArgs),
     /// Render the report (out/site/index.html, out/report.md) from the store, training nothing.
     Render(RenderArgs),
+    /// Retrain a sample of the stored runs into a scratch store and check that they
+    /// reproduce (out/verify.json, the report's Verification appendix); exit 1 if not.
+    Verify(VerifyArgs),
     /// Preview out/site on http://127.0.0.1:PORT/ (this machine only).
     Serve(ServeArgs),
     /// Download datasets.
@@ -114,6 +117,36 @@ pub struct BuildArgs {
     /// processes leave free, on the CPU none; local executor).
     #[arg(long)]
     pub tsne_threads: Option<usize>,
+}
+
+/// `report verify`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// Profile, sections and data.
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Retrain every stored run instead of a sample.
+    #[arg(long, conflicts_with = "sample")]
+    pub all: bool,
+    /// Runs retrained per section, picked by --sample-seed.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub sample: u16,
+    /// The seed of the pick: the same seed picks the same runs.
+    #[arg(long, default_value_t = 0)]
+    pub sample_seed: u64,
+    /// libtorch threads per training process (default: each run's recorded count,
+    /// so that a run retrained on its machine can come back bit for bit).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    /// auto, cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    pub device: DeviceChoice,
+    /// Where runs are retrained: here, or as a Slurm array job.
+    #[arg(long, value_enum, default_value_t = Executor::Local)]
+    pub executor: Executor,
+    /// Runs retrained at once, each in its own process (local executor).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
 }
 
 /// `report init`.
@@ -223,6 +256,7 @@ mod tests {
             threads: 3,
             data: PathBuf::from("data/a b.tar.gz"),
             tsne_threads: 5,
+            store: Some(PathBuf::from("/p/out/.verify")),
         };
         let mut argv: Vec<std::ffi::OsString> = vec!["report".into(), "--root".into(), "/p".into()];
         argv.push(crate::build::jobs::WORKER_COMMAND.into());

@@ -93,6 +93,31 @@ pub fn replace_dir(staged: &Path, target: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Makes `to` a copy of the file or folder `from` made of hard links (a copy where the
+/// filesystem has none): a view of stored files that costs no space. Every writer here
+/// writes a new file and renames it, so nothing written through `to` reaches `from`.
+pub fn link_tree(from: &Path, to: &Path) -> Result<()> {
+    if from.is_dir() {
+        fs::create_dir_all(to).with_context(|| format!("cannot create folder {}", to.display()))?;
+        for entry in
+            fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+        {
+            let entry = entry?;
+            link_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        return Ok(());
+    }
+    if let Some(parent) = to.parent() {
+        fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create folder {}", parent.display()))?;
+    }
+    if fs::hard_link(from, to).is_err() {
+        fs::copy(from, to)
+            .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+    }
+    Ok(())
+}
+
 /// Removes the `.tmp-*` files and folders a killed writer left anywhere under `dir`.
 /// Only safe while no other process writes there (the build holds the store lock).
 pub fn remove_stale_temps(dir: &Path) -> Result<()> {

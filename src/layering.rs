@@ -21,6 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["analyze"],
     &["render"],
     &["build"],
+    &["verify"],
     &["cli"],
     &["cmd"],
 ];

@@ -26,3 +26,4 @@ pub mod store;
 pub(crate) mod testutil;
 pub mod text;
 pub mod train;
+pub mod verify;

@@ -13,7 +13,7 @@ use crate::store::record::BuildInfo;
 use crate::store::{Inventory, Store};
 
 /// An opened project: its experiments parsed, its store located.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Project {
     /// The project root.
     pub root: PathBuf,
@@ -39,6 +39,15 @@ impl Project {
             experiments,
             store: Store::new(&root.join("out")),
         })
+    }
+
+    /// The same project over another store: `report verify` reads its claims again over
+    /// a scratch store that holds the retrained runs in place of the stored ones.
+    pub fn with_store(&self, store: Store) -> Project {
+        Project {
+            store,
+            ..self.clone()
+        }
     }
 
     /// Every run under `profile` on `data`, restricted to `only` when it is not empty:

@@ -22,6 +22,16 @@ pub fn percent(fraction: f64, decimals: usize) -> String {
     format!("{:.*} %", decimals, 100.0 * fraction)
 }
 
+/// A cross-entropy loss: "1.3291".
+pub fn loss(v: f64) -> String {
+    format!("{v:.4}")
+}
+
+/// A size of a difference of fractions in percentage points: 0.001 → "0.10 pp".
+pub fn pp(fraction: f64) -> String {
+    format!("{:.2} pp", 100.0 * fraction)
+}
+
 /// A signed difference with `decimals` places and a unit: "+1.23 pp", "−0.40 pp",
 /// "±0.00 pp" when it rounds to zero (a true minus sign, as typeset).
 pub fn signed(value: f64, decimals: usize, unit: &str) -> String {

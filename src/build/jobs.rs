@@ -46,6 +46,10 @@ pub struct WorkerArgs {
     /// Threads that embed the run's snapshots while it trains (none on Slurm).
     #[arg(long, default_value_t = 0)]
     pub tsne_threads: usize,
+    /// The store to train into, when not the project's `out/` (`report verify`'s
+    /// scratch store).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
 }
 
 impl WorkerArgs {
@@ -67,6 +71,13 @@ impl WorkerArgs {
             "--tsne-threads".into(),
             self.tsne_threads.to_string().into(),
         ]
+        .into_iter()
+        .chain(
+            self.store
+                .iter()
+                .flat_map(|s| [OsString::from("--store"), s.clone().into()]),
+        )
+        .collect()
     }
 }
 
@@ -83,6 +94,8 @@ pub struct Schedule<'a> {
     pub data: &'a Path,
     /// Workers at once.
     pub jobs: usize,
+    /// The store the workers train into, when not the project's.
+    pub store: Option<&'a Path>,
 }
 
 impl Schedule<'_> {
@@ -96,6 +109,7 @@ impl Schedule<'_> {
             threads,
             data: self.data.to_path_buf(),
             tsne_threads: 0,
+            store: self.store.map(Path::to_path_buf),
         }
     }
 }

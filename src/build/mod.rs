@@ -22,7 +22,7 @@ use crate::plan::{DeviceKind, Devices, RunId, RunSpec};
 use crate::project::{self, Project};
 use crate::store::lock::StoreLock;
 use crate::store::record::{BuildInfo, DataInfo};
-use crate::store::{Inventory, PlannedRun, RunState};
+use crate::store::{Inventory, PlannedRun, RunState, Store};
 use crate::train::DeviceData;
 use crate::train::device::{self, DeviceChoice};
 use jobs::{Schedule, WorkerArgs};
@@ -79,26 +79,27 @@ pub struct Built {
     pub index: PathBuf,
 }
 
-/// What a build found before training anything.
-struct Planned {
+/// What a build found before training anything: what `report build` trains from and
+/// `report verify` retrains from.
+pub struct Planned {
     /// The resolved data source.
-    source: PathBuf,
+    pub source: PathBuf,
     /// What it holds.
-    description: Description,
+    pub description: Description,
     /// Its fingerprint, part of every run key.
-    fingerprint: String,
+    pub fingerprint: String,
     /// The device kind the runs are keyed with.
-    devices: Devices,
+    pub devices: Devices,
     /// Every run of the profile, looked up in the store.
-    inventory: Inventory,
+    pub inventory: Inventory,
     /// The runs `--only` selected.
-    selected: Vec<RunId>,
-    /// Indices into `inventory.runs` of those to train.
-    todo: Vec<usize>,
+    pub selected: Vec<RunId>,
+    /// Indices into `inventory.runs` of those a build trains.
+    pub todo: Vec<usize>,
 }
 
 /// Plans a build: which runs the store lacks. Reads the store, writes nothing.
-fn plan(project: &Project, opts: &BuildOptions) -> Result<Planned> {
+pub fn plan(project: &Project, opts: &BuildOptions) -> Result<Planned> {
     let data = project.data(&opts.profile, opts.data.as_deref())?;
     let specs = project.all_runs(&opts.profile, &data.description)?;
     project.check_only(&opts.only, &specs)?;
@@ -159,9 +160,16 @@ pub fn slurm_dry_run(project: &Project, opts: &BuildOptions) -> Result<Option<St
         return Ok(None);
     }
     let settings = project.slurm_settings(&opts.profile);
-    submission(project, opts, &planned, &settings)?
-        .script()
-        .map(Some)
+    submission(
+        project,
+        opts,
+        &planned,
+        &planned.todo,
+        &project.store,
+        &settings,
+    )?
+    .script()
+    .map(Some)
 }
 
 /// The array job that trains `planned`'s missing runs on Slurm.
@@ -169,6 +177,8 @@ fn submission<'a>(
     project: &'a Project,
     opts: &'a BuildOptions,
     planned: &Planned,
+    todo: &[usize],
+    into: &'a Store,
     settings: &'a SlurmSettings,
 ) -> Result<slurm::Submission<'a>> {
     let root = std::path::absolute(&project.root)?;
@@ -180,19 +190,20 @@ fn submission<'a>(
     } else {
         DeviceChoice::Cpu
     };
+    let store = (into.out() != project.store.out()).then(|| into.out());
     let schedule = Schedule {
         root: &root,
         profile: &opts.profile,
         device,
         data: &data,
         jobs: 1,
+        store,
     };
     // A task's cores, as on one machine: on CUDA all but one embed its snapshots.
     let cpus = settings.cpus() as usize;
     let beside = tsne_threads(None, planned.devices.kind, cpus, 1)?;
     let threads = cpus.saturating_sub(beside).max(1) as i32;
-    let tasks = planned
-        .todo
+    let tasks = todo
         .iter()
         .map(|&i| {
             let spec = &planned.inventory.runs[i].spec;
@@ -203,12 +214,12 @@ fn submission<'a>(
                     ..schedule.worker_args(spec, threads)
                 },
             };
-            let record = project.store.run(&opts.profile, &spec.seed_run()).record();
+            let record = into.run(&opts.profile, &spec.seed_run()).record();
             (task, record)
         })
         .collect();
     Ok(slurm::Submission {
-        store: &project.store,
+        store: into,
         root: root.clone(),
         profile: &opts.profile,
         settings,
@@ -240,7 +251,7 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
         .map(|&i| planned.inventory.runs[i].spec.seed_run())
         .collect();
     if !planned.todo.is_empty() {
-        train(project, opts, &planned)?;
+        train(project, opts, &planned, &planned.todo, store, None)?;
     }
 
     let Planned {
@@ -267,7 +278,8 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
         only: opts.only.clone(),
         crate_version: env!("CARGO_PKG_VERSION").to_owned(),
         tch_version: TCH_VERSION.to_owned(),
-        torch_version: TORCH_VERSION.to_owned(),
+        torch_version: crate::train::runtime::libtorch_version()
+            .unwrap_or_else(|| TORCH_VERSION.to_owned()),
         git_commit: git_describe(&project.root),
         data: source.display().to_string(),
         data_fingerprint: fingerprint,
@@ -293,27 +305,34 @@ pub fn build(project: &Project, opts: &BuildOptions) -> Result<Built> {
     })
 }
 
-/// Trains `planned.todo`: decodes the data into the store's cache once, then trains
-/// in this process, in `--jobs` workers, or as a Slurm array.
-fn train(project: &Project, opts: &BuildOptions, planned: &Planned) -> Result<()> {
-    let store = &project.store;
-    let todo: Vec<&PlannedRun> = planned
-        .todo
-        .iter()
-        .map(|&i| &planned.inventory.runs[i])
-        .collect();
+/// Trains the runs `todo` (indices into `planned.inventory`) into the store `into`:
+/// decodes the data into the project's cache once, then trains in this process, in
+/// `--jobs` workers, or as a Slurm array. `threads` sets libtorch's threads per process
+/// (local executor); `None` shares the cores as a build does. A build trains into the
+/// project's store; `report verify` into a scratch store beside it.
+pub fn train(
+    project: &Project,
+    opts: &BuildOptions,
+    planned: &Planned,
+    todo: &[usize],
+    into: &Store,
+    threads: Option<usize>,
+) -> Result<()> {
+    let store = into;
+    let indices = todo;
+    let todo: Vec<&PlannedRun> = todo.iter().map(|&i| &planned.inventory.runs[i]).collect();
     // Checked before the data is read: a wrong --tsne-threads fails at once.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let concurrent = opts.jobs > 1 && todo.len() > 1;
     let processes = if concurrent { opts.jobs } else { 1 };
     let beside = tsne_threads(opts.tsne_threads, planned.devices.kind, cores, processes)?;
     // Training shares what t-SNE leaves; one thread each at the least.
-    let threads = (cores.saturating_sub(beside) / processes).max(1);
+    let threads = threads.unwrap_or((cores.saturating_sub(beside) / processes).max(1));
     let loaded = Instant::now();
     let dataset = data::load(
         &planned.source,
         project.data_settings(),
-        &store.data_cache(),
+        &project.store.data_cache(),
     )?;
     let device_line = match opts.executor {
         Executor::Local => {
@@ -341,7 +360,7 @@ fn train(project: &Project, opts: &BuildOptions, planned: &Planned) -> Result<()
     if opts.executor == Executor::Slurm {
         drop(dataset);
         let settings = project.slurm_settings(&opts.profile);
-        return submission(project, opts, planned, &settings)?.run();
+        return submission(project, opts, planned, indices, into, &settings)?.run();
     }
     let info = DataInfo::new(&planned.source, &planned.fingerprint, &dataset);
     if concurrent {
@@ -352,6 +371,7 @@ fn train(project: &Project, opts: &BuildOptions, planned: &Planned) -> Result<()
             device: opts.device,
             data: &planned.source,
             jobs: opts.jobs,
+            store: (into.out() != project.store.out()).then(|| into.out()),
         };
         // Each worker embeds its own run's snapshots with its share of the kept cores.
         let each = beside.div_ceil(processes);

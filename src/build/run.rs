@@ -55,6 +55,7 @@ pub fn train_one<'a>(
         device: device::label(data.device),
         device_name: device::name(data.device),
         threads: tch::get_num_threads(),
+        torch_version: train::runtime::libtorch_version(),
         numerics: Some(outcome.numerics),
         data: info.clone(),
         started,

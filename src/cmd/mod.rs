@@ -10,6 +10,7 @@ pub mod list;
 pub mod render;
 pub mod serve;
 pub mod train_run;
+pub mod verify;
 
 use anyhow::Result;
 
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => list::run(&project, args),
         Command::Figures(args) => figures::run(&project, args),
         Command::Render(args) => render::run(&project, args),
+        Command::Verify(args) => verify::run(&project, args),
         Command::Serve(args) => serve::run(&project, args),
         Command::Data {
             command: DataCommand::Fetch(args),

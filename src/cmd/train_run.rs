@@ -9,6 +9,7 @@ use crate::build::run::train_one;
 use crate::data;
 use crate::plan::RunKey;
 use crate::project::Project;
+use crate::store::Store;
 use crate::store::record::DataInfo;
 use crate::train::DeviceData;
 
@@ -33,15 +34,11 @@ pub fn run(project: &Project, args: WorkerArgs) -> Result<()> {
     let on_device = DeviceData::new(&dataset, device);
     drop(dataset);
     let key = RunKey::of(spec, &fingerprint, crate::train::device::kind(device));
-    with_beside(&project.store, args.tsne_threads, |beside| {
-        train_one(
-            &project.store,
-            &args.profile,
-            spec,
-            &key,
-            &on_device,
-            &info,
-            beside,
-        )
+    let store = args
+        .store
+        .as_deref()
+        .map_or_else(|| project.store.clone(), Store::new);
+    with_beside(&store, args.tsne_threads, |beside| {
+        train_one(&store, &args.profile, spec, &key, &on_device, &info, beside)
     })
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::experiment::dataset::DataSettings;
 use crate::experiment::executor::ExecutorSettings;
-use crate::experiment::statistics::StatisticsSettings;
+use crate::experiment::statistics::{StatisticsSettings, VerifySettings};
 
 /// The report's front matter, prose and profiles.
 #[derive(Debug, Clone, Deserialize)]
@@ -46,6 +46,9 @@ pub struct ReportFile {
     /// How seeds are taken together and claims judged (`[statistics]`).
     #[serde(default)]
     pub statistics: StatisticsSettings,
+    /// How far `report verify` lets a retrained run land from its record (`[verify]`).
+    #[serde(default)]
+    pub verify: VerifySettings,
 }
 
 impl ReportFile {

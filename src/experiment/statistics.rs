@@ -81,6 +81,22 @@ pub fn positive<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 }
 
 /// An optional margin.
+/// `[verify]`: how far a retrained run may land from its record where it cannot be
+/// equal bit for bit. Without `tolerance_pp`, a run's final test accuracy must fall in
+/// the 95 % prediction interval of its stored seeds (the claims' `margin_pp` for a run
+/// of one seed).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySettings {
+    /// Every epoch's train and test accuracy within this many percentage points.
+    #[serde(default, deserialize_with = "positive_option")]
+    pub tolerance_pp: Option<f64>,
+    /// With `tolerance_pp`: every epoch's train and test loss within this much.
+    #[serde(default, deserialize_with = "positive_option")]
+    pub tolerance_loss: Option<f64>,
+}
+
+/// A positive number that may be absent.
 pub fn positive_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     positive(d).map(Some)
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 use tera::Tera;
 
 /// The default templates, by name.
-pub const DEFAULTS: [(&str, &str); 18] = [
+pub const DEFAULTS: [(&str, &str); 19] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("report.html", include_str!("../../templates/report.html")),
     (
@@ -69,6 +69,10 @@ pub const DEFAULTS: [(&str, &str); 18] = [
     (
         "partials/appendix.html",
         include_str!("../../templates/partials/appendix.html"),
+    ),
+    (
+        "partials/verification.html",
+        include_str!("../../templates/partials/verification.html"),
     ),
     ("report.md", include_str!("../../templates/report.md")),
     ("report.typ", include_str!("../../templates/report.typ")),

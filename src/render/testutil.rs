@@ -223,6 +223,7 @@ pub(super) fn store_run_with(
         device_name: "Test CPU".into(),
         numerics: None,
         threads: 2,
+        torch_version: None,
         data: DataInfo {
             source: "data/none".into(),
             fingerprint: fingerprint.into(),

@@ -82,6 +82,17 @@ pub enum Outcome {
     Inconclusive,
 }
 
+impl Outcome {
+    /// The word, as report.json and verify.json spell it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Confirmed => "confirmed",
+            Outcome::Contradicted => "contradicted",
+            Outcome::Inconclusive => "inconclusive",
+        }
+    }
+}
+
 /// A claim's verdict within its family.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Decision {

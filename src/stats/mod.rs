@@ -23,6 +23,7 @@
 //! - `decide`: claims as hypotheses, tested and adjusted as a family.
 //! - `effect`: Hedges' g and the probability of improvement.
 //! - `power`: power and seeds needed.
+//! - `predict`: where one more seed should land (`report verify`).
 
 mod bootstrap;
 mod compare;
@@ -35,6 +36,7 @@ mod holm;
 mod method;
 mod moments;
 mod power;
+mod predict;
 mod summary;
 
 pub use compare::{Comparison, Direction, Test, paired, welch};
@@ -43,4 +45,5 @@ pub use effect::{Improvement, hedges_g, probability_of_improvement};
 pub use holm::holm;
 pub use method::{BootstrapKind, CONFIDENCE, DEFAULT_RESAMPLES, IntervalKind, Method, Options};
 pub use power::{Design, MAX_SEEDS, Question, SeedsNeeded, TARGET_POWER, power, seeds_needed};
+pub use predict::prediction_interval;
 pub use summary::Summary;

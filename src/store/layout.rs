@@ -30,6 +30,8 @@
 //!   report.pdf                     the PDF report, figures embedded
 //!   report.typ                     the Typst source it was typeset from (its errors name it)
 //!   build.json                     how the last build was invoked
+//!   verify.json                    what the last `report verify` retrained and found
+//!   .verify/runs/<profile>/...     the runs it retrained (a scratch store of its own)
 //!   slurm/array.sh                 the batch script of the last `--executor slurm` build
 //!   slurm/<job>_<task>.log         each array task's output
 //! ```
@@ -164,6 +166,17 @@ impl Store {
     /// How the last build was invoked.
     pub fn build_info(&self) -> PathBuf {
         self.out.join("build.json")
+    }
+
+    /// What the last `report verify` found.
+    pub fn verification(&self) -> PathBuf {
+        self.out.join("verify.json")
+    }
+
+    /// The scratch store `report verify` retrains into, emptied by each verify: no
+    /// stored file is ever written by a verification.
+    pub fn verify_scratch(&self) -> Store {
+        Store::new(&self.out.join(".verify"))
     }
 
     /// The Markdown report.

@@ -6,6 +6,7 @@ pub mod layout;
 pub mod lock;
 pub mod npy;
 pub mod record;
+pub mod verification;
 
 pub use inventory::{Inventory, PlannedRun, RunState, StoredRun};
 pub use layout::{RunFiles, Store};

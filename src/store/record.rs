@@ -166,6 +166,10 @@ pub struct RunRecord {
     pub device_name: String,
     /// libtorch threads used on the CPU.
     pub threads: i32,
+    /// The libtorch the run was computed with, as loaded at run time (`2.11.0+cu130`);
+    /// absent in records written before it was recorded, or where it cannot be told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub torch_version: Option<String>,
     /// The deterministic, cuDNN and TF32 switches it trained with (absent in records
     /// written before they were recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]

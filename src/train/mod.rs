@@ -14,6 +14,7 @@ pub mod model;
 pub mod numerics;
 pub mod optimizer;
 pub mod pytorch;
+pub mod runtime;
 pub mod snapshot;
 pub mod weights;
 

@@ -23,3 +23,4 @@ mod schema;
 mod seeds;
 mod site;
 mod slurm;
+mod verify;

@@ -211,6 +211,25 @@ fn a_slurm_build_gives_the_local_build_s_results_bit_for_bit() {
     let out = slurm.run(&["build", "--device", "cpu", "--executor", "slurm"]);
     assert!(out.status.success());
     assert!(!String::from_utf8_lossy(&out.stderr).contains("submitted"));
+
+    // `report verify` retrains as one array job too, into its scratch store, and the
+    // tasks' one thread each gives back every run bit for bit.
+    let before = std::fs::read(slurm.path("out/runs/test/base/main/seed-7/run.json")).unwrap();
+    let out = slurm.ok(&["verify", "--all", "--device", "cpu", "--executor", "slurm"]);
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(slurm.path("out/verify.json")).unwrap()).unwrap();
+    let outcomes: Vec<&str> = v["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["identical"; 4], "{out}");
+    assert!(slurm.path("out/.verify/slurm/array.sh").is_file());
+    assert_eq!(
+        std::fs::read(slurm.path("out/runs/test/base/main/seed-7/run.json")).unwrap(),
+        before
+    );
 }
 
 #[test]

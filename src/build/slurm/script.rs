@@ -156,6 +156,7 @@ mod tests {
                 threads: 2,
                 data: PathBuf::from("/p/data/it's here.tar.gz"),
                 tsne_threads: 0,
+                store: None,
             },
         }
     }

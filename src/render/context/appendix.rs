@@ -45,6 +45,7 @@ pub(super) fn reproducibility(all: &Runs<'_>, build: Option<&BuildInfo>) -> Repr
     let mut devices: Vec<String> = Vec::new();
     let mut data: Vec<String> = Vec::new();
     let mut seeds: Vec<u64> = Vec::new();
+    let mut threads: Vec<i32> = Vec::new();
     let mut runs = Vec::new();
     for l in &all.loaded {
         if let Some(r) = l.record() {
@@ -61,6 +62,9 @@ pub(super) fn reproducibility(all: &Runs<'_>, build: Option<&BuildInfo>) -> Repr
             );
             if !data.contains(&d) {
                 data.push(d);
+            }
+            if r.device == "cpu" && !threads.contains(&r.threads) {
+                threads.push(r.threads);
             }
         }
         if !seeds.contains(&l.spec.train.seed) {
@@ -93,9 +97,28 @@ pub(super) fn reproducibility(all: &Runs<'_>, build: Option<&BuildInfo>) -> Repr
         devices,
         data,
         seeds,
+        threads_note: threads_note(&threads),
+        threads,
         runs,
         renderer_version: env!("CARGO_PKG_VERSION").to_owned(),
     }
+}
+
+/// What a reader must know when CPU runs trained with different thread counts: the
+/// sums of libtorch's reductions then run in another order.
+fn threads_note(threads: &[i32]) -> Option<String> {
+    let mut sorted = threads.to_vec();
+    sorted.sort_unstable();
+    (sorted.len() > 1).then(|| {
+        let list: Vec<String> = sorted.iter().map(i32::to_string).collect();
+        format!(
+            "The CPU runs of this report trained with different libtorch thread counts ({}). \
+             A thread count changes the order in which libtorch sums, so a run trained \
+             again with another count gives other numbers, not only in their last bits: \
+             compare runs of one thread count, or take such differences as noise.",
+            list.join(", ")
+        )
+    })
 }
 
 /// Arguments quoted so that a POSIX shell reads them back as they were.

@@ -156,11 +156,7 @@ impl ClaimRow {
 
 /// The outcome as the table shows it.
 pub(super) fn words(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Confirmed => "confirmed",
-        Outcome::Contradicted => "contradicted",
-        Outcome::Inconclusive => "inconclusive",
-    }
+    outcome.word()
 }
 
 /// The test of a hypothesis in words, on the scale of `metric`.

@@ -20,6 +20,7 @@ mod numbering;
 mod prose;
 mod runs;
 mod statement;
+mod verification;
 
 use std::path::PathBuf;
 
@@ -38,6 +39,7 @@ pub use model::*;
 pub use numbering::FIXED_ANCHORS;
 use numbering::Numbering;
 use runs::Runs;
+pub use verification::{FlippedClaim, VerificationEntry, VerifiedRow};
 
 /// Builds the context of the surveyed runs from the project, its store, the figure
 /// manifest and `build.json`. Reads only; fails on what the author must fix (a prose
@@ -125,6 +127,7 @@ pub fn assemble(project: &Project, inventory: &Inventory) -> Result<ReportContex
         day.format("%B %-d, %Y").to_string()
     });
     let reproducibility = reproducibility(&runs, build_info.as_ref());
+    let verification = verification::read(store, profile, build_info.as_ref(), &mut warnings);
     let claims = runs.claims();
     let mut seed_counts: Vec<usize> = runs.groups().iter().map(|g| g.seeds.len()).collect();
     seed_counts.sort_unstable();
@@ -168,6 +171,7 @@ pub fn assemble(project: &Project, inventory: &Inventory) -> Result<ReportContex
         tsne_neighbours: crate::analyze::embed::KNN_K,
         references,
         reproducibility,
+        verification,
         figure_count: figures.count(),
         warnings,
     };

@@ -58,6 +58,8 @@ pub struct ReportContext {
     pub references: Vec<Reference>,
     /// The reproducibility appendix.
     pub reproducibility: Reproducibility,
+    /// The Verification appendix, once `report verify` has run for this profile.
+    pub verification: Option<super::verification::VerificationEntry>,
     /// Number of figures shown.
     pub figure_count: usize,
     /// Things a reader of the report should know are missing (untrained runs…).
@@ -407,6 +409,11 @@ pub struct Provenance {
     pub device_name: String,
     /// CPU threads.
     pub threads: i32,
+    /// Where it trained, as the appendix's table shows it: "cpu, 2 threads", "cuda:0".
+    pub device_text: String,
+    /// The libtorch it ran on, as loaded at run time; none for older runs.
+    #[serde(default)]
+    pub torch_version: Option<String>,
     /// The data source as given.
     pub data: String,
     /// Its fingerprint (first 16 hex digits).
@@ -433,6 +440,16 @@ impl Provenance {
             device: r.device.clone(),
             device_name: r.device_name.clone(),
             threads: r.threads,
+            device_text: if r.device == "cpu" {
+                format!(
+                    "cpu, {} thread{}",
+                    r.threads,
+                    if r.threads == 1 { "" } else { "s" }
+                )
+            } else {
+                r.device.clone()
+            },
+            torch_version: r.torch_version.clone(),
             data: r.data.source.clone(),
             data_fingerprint: text::short_digest(&r.data.fingerprint),
             train_images: r.data.train,
@@ -511,6 +528,10 @@ pub struct Reproducibility {
     pub data: Vec<String>,
     /// Distinct seeds of the runs.
     pub seeds: Vec<u64>,
+    /// Distinct libtorch thread counts of the runs trained on the CPU, lowest first.
+    pub threads: Vec<i32>,
+    /// Said when CPU runs of the report trained with different thread counts.
+    pub threads_note: Option<String>,
     /// Per run, in report order.
     pub runs: Vec<RunRepro>,
     /// This program's version, which rendered the report.

@@ -8,7 +8,7 @@ use super::model::{Link, NumberedFigure};
 use crate::analyze::FigureRef;
 
 /// Anchors of the report's fixed parts; the templates use these names.
-pub const FIXED_ANCHORS: [&str; 10] = [
+pub const FIXED_ANCHORS: [&str; 11] = [
     "contents",
     "explanations",
     "results",
@@ -18,6 +18,7 @@ pub const FIXED_ANCHORS: [&str; 10] = [
     "notes",
     "references",
     "reproducibility",
+    "verification",
     "warnings",
 ];
 
