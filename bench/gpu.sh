@@ -134,6 +134,7 @@ run_until() { # seconds log args...
 # Phase 1: CUDA proof.
 say "phase 1: proof ($device)"
 p=$(project proof)
+proof=$p
 t=$(now_us)
 run_until "$(left)" "$results/proof.log" --root "$p" build --profile steps --device "$device" --only model-1 ||
     fail "the proof run failed: see proof.log"
@@ -199,8 +200,10 @@ for run in t:
 print("| **wall seconds, all 11** | " + " | ".join(f"{wall[j]:.1f}" for j in jobs) + " |")
 EOF
 
-# Phase 3: the homework at the fastest setting, until the limit.
-secs=$(left)
+# Phase 3: the homework at the fastest setting, until the limit less the minute that
+# phase 4 (verify) may take.
+secs=$(( $(left) - 60 ))
+[ "$secs" -gt 30 ] || secs=30
 say "phase 3: the homework ($epochs_full epochs) at --jobs $best_jobs, $secs s left"
 p=$(project full)
 t=$(now_us)
@@ -208,6 +211,16 @@ run_until "$secs" "$results/full.log" --root "$p" build --profile homework --dev
 rc=$?
 wall=$(seconds_since "$t")
 [ $rc = 0 ] && say "phase 3 done in $wall s: the homework built" || say "phase 3 stopped after $wall s (exit $rc): the finished runs are kept"
+# Phase 4: report verify of the proof run (Model 1, the steps profile): retrained on the
+# same device with the recorded switches, it must come back identical (CUDA with the
+# deterministic switches) or say why not.
+say "phase 4: verify of the proof run"
+t=$(now_us)
+run_until 60 "$results/verify.log" --root "$proof" verify --profile steps --only model-1 --device "$device"
+rc=$?
+outcome=$("$python" -c 'import json, sys; r = json.load(open(sys.argv[1]))["runs"][0]; print(r["outcome"], "-", r["reason"])' "$proof/out/verify.json" 2>/dev/null || echo "no verify.json")
+say "phase 4 done in $(seconds_since "$t") s (exit $rc): $outcome"
+echo "- verify of the proof run: $outcome ($(seconds_since "$t") s)" >>"$results/summary.md"
 "$bin" --root "$p" render --profile homework >>"$results/full.log" 2>&1 || say "render failed: see full.log"
 "$bin" --root "$p" list --profile homework >>"$results/full.log" 2>&1 || true
 "$python" - "$p/out" "$results" "$wall" "$rc" "$best_jobs" "$epochs_full" >>"$results/summary.md" <<'EOF'
