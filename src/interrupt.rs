@@ -8,12 +8,20 @@ static REQUESTED: AtomicBool = AtomicBool::new(false);
 
 /// Installs the handler; harmless if called twice.
 pub fn install() {
-    let _ = ctrlc::set_handler(|| {
+    let installed = ctrlc::set_handler(|| {
         if REQUESTED.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
         eprintln!("\ninterrupted: stopping after this batch (Ctrl-C again to quit now)");
     });
+    match installed {
+        Ok(()) | Err(ctrlc::Error::MultipleHandlers) => {}
+        // Without the handler Ctrl-C kills the process at once: a Slurm build cannot
+        // cancel its array, and half-trained runs stay in staging until the next build.
+        Err(e) => eprintln!(
+            "warning: Ctrl-C cannot be caught ({e}): it will stop this command at once, and a Slurm build's submitted tasks will keep running (cancel them with scancel)"
+        ),
+    }
 }
 
 /// Whether Ctrl-C was pressed.

@@ -146,10 +146,10 @@ impl Project {
         profile: &str,
         specs: Vec<RunSpec>,
         fingerprint: &str,
-    ) -> Inventory {
+    ) -> Result<Inventory> {
         let devices =
-            BuildInfo::last(&self.store, profile).map_or_else(Devices::default, |b| b.devices());
-        self.survey(profile, specs, |_| (fingerprint.to_owned(), devices))
+            BuildInfo::last(&self.store, profile)?.map_or_else(Devices::default, |b| b.devices());
+        Ok(self.survey(profile, specs, |_| (fingerprint.to_owned(), devices)))
     }
 
     /// `[executor.slurm]` of `report.toml` with the profile's own over it.

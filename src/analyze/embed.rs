@@ -85,16 +85,23 @@ pub fn snapshots<'a>(store: &Store, spec: &'a RunSpec, record: &RunRecord) -> Ve
     record
         .snapshots
         .iter()
-        .map(|snap| Snapshot {
-            spec,
-            points: Points::File(files.dir.join(&snap.file)),
-            digest: record
+        .map(|snap| {
+            let path = files.dir.join(&snap.file);
+            // A snapshot the record lists without a digest is hashed here: an empty
+            // digest would give two such snapshots one cache entry.
+            let digest = record
                 .files
                 .get(&snap.file)
                 .map(|f| f.blake3.clone())
-                .unwrap_or_default(),
-            epoch: snap.epoch,
-            method,
+                .or_else(|| hash::file(&path).ok())
+                .unwrap_or_else(|| format!("unreadable {}", path.display()));
+            Snapshot {
+                spec,
+                points: Points::File(path),
+                digest,
+                epoch: snap.epoch,
+                method,
+            }
         })
         .collect()
 }
@@ -228,7 +235,10 @@ pub struct CachedEmbedding {
 pub fn embedding(store: &Store, snap: &Snapshot<'_>, labels: &[u8]) -> Result<CachedEmbedding> {
     let spec = snap.spec;
     let cache = store.tsne_cache().join(format!("{}.json", cache_key(snap)));
-    if let Ok(hit) = fsx::read_json::<CachedEmbedding>(&cache) {
+    // A cached embedding of another row count is not this snapshot's: computed again.
+    if let Ok(hit) = fsx::read_json::<CachedEmbedding>(&cache)
+        && hit.coords.len() == labels.len()
+    {
         return Ok(hit);
     }
     let points: Arc<MatrixF32> = match &snap.points {
@@ -308,7 +318,15 @@ fn cache_key(snap: &Snapshot<'_>) -> String {
     let digest = snap.digest.as_str();
     match snap.method {
         TsneMethod::BarnesHut => hash::value(&(version, digest, &settings, spec.train.seed)),
-        TsneMethod::Exact => hash::value(&(version, digest, &settings, spec.train.seed, "exact")),
+        // The exact gradient runs on CUDA when there is one, and a GPU's sums are not
+        // the CPU's: the device is part of the key.
+        TsneMethod::Exact => {
+            let device = match tch::Device::cuda_if_available() {
+                tch::Device::Cuda(_) => "cuda",
+                _ => "cpu",
+            };
+            hash::value(&(version, digest, &settings, spec.train.seed, "exact", device))
+        }
     }
 }
 

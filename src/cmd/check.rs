@@ -101,7 +101,7 @@ pub fn run(project: &Project, args: CheckArgs) -> Result<()> {
 /// and each change of the results table would need for 80 % power, from the spread its
 /// seeds showed: how many seeds the real build should run.
 fn seeds_needed(project: &Project, profile: &str) -> Result<()> {
-    if BuildInfo::last(&project.store, profile).is_none() {
+    if BuildInfo::last(&project.store, profile)?.is_none() {
         return Ok(());
     }
     let inventory = crate::render::survey_store(project, profile)?;

@@ -16,7 +16,7 @@ pub fn run(project: &Project, args: FiguresArgs) -> Result<()> {
     let fingerprint = data.description.fingerprint;
     // It rewrites out/site/figures: never while a build (or another writer) is at work.
     let _lock = StoreLock::acquire(&project.store.lock_path())?;
-    let inventory = project.survey_as_last_build(&profile, specs, &fingerprint);
+    let inventory = project.survey_as_last_build(&profile, specs, &fingerprint)?;
     let analysis = crate::analyze::figures::analyze(
         &project.store,
         &inventory,

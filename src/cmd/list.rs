@@ -14,7 +14,7 @@ pub fn run(project: &Project, args: ListArgs) -> Result<()> {
     let data = project.data(&profile, args.selection.data.as_deref())?;
     let specs = project.runs(&profile, &args.selection.only, &data.description)?;
     let fingerprint = data.description.fingerprint;
-    let inventory = project.survey_as_last_build(&profile, specs, &fingerprint);
+    let inventory = project.survey_as_last_build(&profile, specs, &fingerprint)?;
     println!("{:<20} {:<9} {:>13}  note", "run", "state", "test acc");
     for seeds in crate::plan::by_run(&inventory.runs, |r| &r.spec.id) {
         let id = &seeds[0].spec.id;

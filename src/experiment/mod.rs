@@ -84,8 +84,13 @@ impl Experiments {
         let mut sections = BTreeMap::new();
         let entries =
             fs::read_dir(dir).with_context(|| format!("{}: cannot read folder", dir.display()))?;
+        // An entry that cannot be read is an error, not a section silently left out.
+        let entries = entries
+            .map(|e| e.map(|e| e.path()))
+            .collect::<std::io::Result<Vec<PathBuf>>>()
+            .with_context(|| format!("{}: cannot read an entry of the folder", dir.display()))?;
         let mut paths: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
+            .into_iter()
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
             .filter(|p| p.file_name().is_some_and(|n| n != REPORT_FILE))
             .collect();

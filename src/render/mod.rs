@@ -70,7 +70,7 @@ pub fn render(project: &Project, inventory: &Inventory) -> Result<PathBuf> {
             },
         )?;
         fsx::write_if_changed(&store.typst_source(), source.as_bytes())?;
-        let date = BuildInfo::last(store, &ctx.profile.name).map(|b| b.finished);
+        let date = BuildInfo::last(store, &ctx.profile.name)?.map(|b| b.finished);
         let key = pdf::inputs_key(store, &source, date)?;
         if pdf::is_current(store, &key) {
             None
@@ -164,7 +164,7 @@ pub fn preflight(project: &Project, inventory: &Inventory) -> Result<()> {
 /// run itself recorded, which still proves the run was trained for this very spec.
 pub fn survey_store(project: &Project, profile: &str) -> Result<Inventory> {
     let store = &project.store;
-    let built = BuildInfo::last(store, profile);
+    let built = BuildInfo::last(store, profile)?;
     // The plan needs the data's shape and classes: the last build recorded them, so a
     // store can be rendered where its data is not.
     let description = match built.as_ref().and_then(|b| b.data_description.clone()) {
@@ -474,7 +474,9 @@ mod tests {
         assert!(matches!(base_state(reuse), RunState::Cached(_)));
         // A render without a build accepts what the last build did.
         store_build_info(&p);
-        let mut info = crate::store::record::BuildInfo::last(&p.store, "p").unwrap();
+        let mut info = crate::store::record::BuildInfo::last(&p.store, "p")
+            .unwrap()
+            .unwrap();
         let rendered_base = |info: &crate::store::record::BuildInfo| {
             fsx::write_json(&p.store.build_info(), info).unwrap();
             let inv = survey_store(&p, "p").unwrap();

@@ -304,11 +304,18 @@ pub struct BuildInfo {
 }
 
 impl BuildInfo {
-    /// The last build of `profile`, when `out/build.json` is one.
-    pub fn last(store: &Store, profile: &str) -> Option<BuildInfo> {
-        fsx::read_json::<BuildInfo>(&store.build_info())
-            .ok()
-            .filter(|b| b.profile == profile)
+    /// The last build of `profile`, when `out/build.json` is one. A build.json that
+    /// cannot be read is an error naming it: the runs' keys are checked against its
+    /// data fingerprint, and without it each run's own would be trusted.
+    pub fn last(store: &Store, profile: &str) -> Result<Option<BuildInfo>> {
+        let path = store.build_info();
+        if !path.exists() {
+            return Ok(None);
+        }
+        let info: BuildInfo = fsx::read_json(&path).map_err(|e| {
+            anyhow::anyhow!("{e:#}: delete it or run “report build --profile {profile}”")
+        })?;
+        Ok(Some(info).filter(|b| b.profile == profile))
     }
 
     /// The devices whose runs it accepted: what a survey without a build accepts too.

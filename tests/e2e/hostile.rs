@@ -257,3 +257,23 @@ fn oversized_files_and_titles_are_refused_naming_the_limit() {
     );
     p.ok(&["check"]);
 }
+
+#[test]
+fn a_damaged_build_json_is_an_error_naming_it_not_ignored() {
+    // Without build.json's data fingerprint, render would trust each run's own record.
+    let p = TinyProject::new();
+    fs::remove_file(p.path("experiments/child.toml")).unwrap();
+    p.ok(&["build", "--device", "cpu"]);
+    p.write("out/build.json", "{\"profile\": \"test\", \"trunc");
+    for command in [&["render"][..], &["list"], &["figures"]] {
+        let err = p.fails(command);
+        assert!(
+            err.contains("out/build.json") && err.contains("invalid JSON"),
+            "{command:?}: {err}"
+        );
+        assert!(err.contains("run “report build --profile test”"), "{err}");
+    }
+    // A build writes it anew.
+    p.ok(&["build", "--device", "cpu"]);
+    p.ok(&["render"]);
+}
