@@ -175,7 +175,16 @@ fn the_page_has_every_section_and_the_numbers_of_the_store() {
         html.contains("<dt>Command</dt><dd><code>"),
         "no command line"
     );
-    assert!(html.contains("torch (libtorch) 2.11.0, tch 0.24.0"));
+    // The libtorch loaded at run time, with its build tag: "2.11.0+cu130".
+    let libraries = html
+        .split("<dt>Libraries</dt><dd>")
+        .nth(1)
+        .and_then(|rest| rest.split("</dd>").next())
+        .expect("no Libraries line");
+    assert!(
+        libraries.starts_with("torch (libtorch) 2.11.0") && libraries.ends_with(", tch 0.24.0"),
+        "{libraries}"
+    );
     // Figures, where the build drew them, are numbered from 1 in order.
     let manifest = p.path("out/site/figures/figures.json");
     if manifest.exists() {
