@@ -229,7 +229,8 @@ try {
     if (!table) return null;
     const rows = [...table.tBodies[0].rows].map((tr) => ({
       run: tr.querySelector('th')?.textContent.trim(),
-      verdict: tr.querySelector('td.outcome')?.textContent.trim(),
+      verdict: tr.querySelector('td.outcome strong')?.textContent.trim(),
+      reason: tr.querySelector('td.outcome .vs')?.textContent.trim(),
     }));
     const r = table.getBoundingClientRect();
     return { rows, visible: r.width > 0 && r.height > 0 };

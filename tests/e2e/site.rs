@@ -110,7 +110,7 @@ fn the_rendered_site_works_in_a_browser() {
     p.write(
         "experiments/other.toml",
         &format!(
-            "claim = [\"worse\", {{ expect = \"same\", metric = \"train_loss\", text = \"No change.\" }}]\n{}",
+            "claim = [\"worse\", {{ expect = \"same\", metric = \"train_loss\", margin = 0.05, text = \"No change.\" }}]\n{}",
             fixture::OTHER_TOML
         ),
     );
@@ -149,7 +149,13 @@ fn the_rendered_site_works_in_a_browser() {
         assert_eq!(row["run"], "Other", "{claims}");
         let verdict = row["verdict"].as_str().unwrap();
         assert!(
-            ["confirmed", "contradicted", "not shown (within noise)"].contains(&verdict),
+            ["confirmed", "contradicted", "inconclusive"].contains(&verdict),
+            "{claims}"
+        );
+        // Beside the word, the test that decided it and its p-value after Holm.
+        let reason = row["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("interval") && reason.contains("after Holm's correction"),
             "{claims}"
         );
     }
