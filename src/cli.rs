@@ -43,6 +43,9 @@ pub enum Command {
     /// Retrain a sample of the stored runs into a scratch store and check that they
     /// reproduce (out/verify.json, the report's Verification appendix); exit 1 if not.
     Verify(VerifyArgs),
+    /// What changed between two builds (project roots or out/ folders), training
+    /// nothing: runs, their metrics tested over seeds, claims that flipped.
+    Diff(DiffArgs),
     /// Preview out/site on http://127.0.0.1:PORT/ (this machine only).
     Serve(ServeArgs),
     /// Download datasets.
@@ -117,6 +120,45 @@ pub struct BuildArgs {
     /// processes leave free, on the CPU none; local executor).
     #[arg(long)]
     pub tsne_threads: Option<usize>,
+}
+
+/// `report diff`.
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The older build: a project root (its experiments/ and out/) or an out/ folder.
+    pub old: PathBuf,
+    /// The newer build, the same way.
+    pub new: PathBuf,
+    /// Profile of both sides (default: the new side's default profile).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Only these sections (e.g. model-5) or runs (model-9/adam); may be repeated.
+    #[arg(long, num_args = 1..)]
+    pub only: Vec<String>,
+    /// text for a terminal, md for a pull-request comment, json for tools.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Show the runs and claims that did not change too.
+    #[arg(long)]
+    pub all: bool,
+    /// Write the changed runs' overlaid test-accuracy curves (test-accuracy.svg and
+    /// .png) into this folder; the Markdown links the SVG there.
+    #[arg(long)]
+    pub figures: Option<PathBuf>,
+    /// Exit 1 when a claim's outcome or a run's verdict flipped.
+    #[arg(long)]
+    pub fail_on_flip: bool,
+}
+
+/// How `report diff` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// Plain text.
+    Text,
+    /// GitHub-flavoured Markdown.
+    Md,
+    /// JSON, as `diff.schema.json` describes it.
+    Json,
 }
 
 /// `report verify`.

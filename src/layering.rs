@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["analyze"],
     &["render"],
     &["build"],
-    &["verify"],
+    &["verify", "diff"],
     &["cli"],
     &["cmd"],
 ];

@@ -10,6 +10,7 @@ pub mod build;
 pub mod cli;
 pub mod cmd;
 pub mod data;
+pub mod diff;
 pub mod experiment;
 pub mod fsx;
 pub mod hash;

@@ -8,9 +8,10 @@ use crate::data::{self, Description};
 use crate::experiment::dataset::DataSettings;
 use crate::experiment::executor::SlurmSettings;
 use crate::experiment::{Experiments, REPORT_FILE};
-use crate::plan::{self, Devices, RunSpec};
+use crate::fsx;
+use crate::plan::{self, DeviceKind, Devices, RunSpec};
 use crate::store::record::BuildInfo;
-use crate::store::{Inventory, Store};
+use crate::store::{Inventory, RunRecord, Store};
 
 /// An opened project: its experiments parsed, its store located.
 #[derive(Debug, Clone)]
@@ -138,18 +139,44 @@ impl Project {
         )
     }
 
-    /// [`Project::survey`] for data with `fingerprint`, accepting the devices the last
-    /// build of `profile` accepted (the CPU's without one): what a command that trains
-    /// nothing (`figures`, `list`) sees.
-    pub fn survey_as_last_build(
-        &self,
-        profile: &str,
-        specs: Vec<RunSpec>,
-        fingerprint: &str,
-    ) -> Result<Inventory> {
-        let devices =
-            BuildInfo::last(&self.store, profile)?.map_or_else(Devices::default, |b| b.devices());
-        Ok(self.survey(profile, specs, |_| (fingerprint.to_owned(), devices)))
+    /// The runs of `profile` as the store holds them, for a command that trains nothing
+    /// (`render`, `figures`, `list`, `verify`, `diff`): the one survey of a store.
+    ///
+    /// With `data` (the profile's data, read now), each run is keyed with its
+    /// fingerprint, so a run trained on other data reads as stale. Without it, with the
+    /// fingerprint and devices of the last build of this profile (`build.json`), so a
+    /// store can be read where its data is not; without a build either, with the
+    /// fingerprint and device each run recorded, which still proves the run was
+    /// trained for this very spec.
+    pub fn survey_stored(&self, profile: &str, data: Option<&Description>) -> Result<Inventory> {
+        let built = BuildInfo::last(&self.store, profile)?;
+        // The plan needs the data's shape and classes: the last build recorded them.
+        let description = match (
+            data,
+            built.as_ref().and_then(|b| b.data_description.as_ref()),
+        ) {
+            (Some(d), _) | (None, Some(d)) => d.clone(),
+            (None, None) => self.data(profile, None)?.description,
+        };
+        let specs = self.all_runs(profile, &description)?;
+        let built_devices = built.as_ref().map(BuildInfo::devices);
+        Ok(self.survey(profile, specs, |spec| match (data, &built) {
+            (Some(d), _) => (d.fingerprint.clone(), built_devices.unwrap_or_default()),
+            (None, Some(b)) => (b.data_fingerprint.clone(), b.devices()),
+            (None, None) => {
+                let record = self.store.run(profile, &spec.seed_run()).record();
+                fsx::read_json::<RunRecord>(&record).map_or_else(
+                    |_| (String::new(), Devices::default()),
+                    |r| {
+                        let devices = Devices {
+                            kind: DeviceKind::of_label(&r.device),
+                            reuse_any: false,
+                        };
+                        (r.data.fingerprint, devices)
+                    },
+                )
+            }
+        }))
     }
 
     /// `[executor.slurm]` of `report.toml` with the profile's own over it.

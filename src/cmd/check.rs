@@ -104,7 +104,7 @@ fn seeds_needed(project: &Project, profile: &str) -> Result<()> {
     if BuildInfo::last(&project.store, profile)?.is_none() {
         return Ok(());
     }
-    let inventory = crate::render::survey_store(project, profile)?;
+    let inventory = project.survey_stored(profile, None)?;
     if !inventory.runs.iter().any(|r| r.state.cached().is_some()) {
         return Ok(());
     }

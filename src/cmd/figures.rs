@@ -11,12 +11,11 @@ pub fn run(project: &Project, args: FiguresArgs) -> Result<()> {
     let profile = args.selection.profile.name(project)?;
     let only = &args.selection.only;
     let data = project.data(&profile, args.selection.data.as_deref())?;
-    let specs = project.all_runs(&profile, &data.description)?;
-    project.check_only(only, &specs)?;
-    let fingerprint = data.description.fingerprint;
     // It rewrites out/site/figures: never while a build (or another writer) is at work.
     let _lock = StoreLock::acquire(&project.store.lock_path())?;
-    let inventory = project.survey_as_last_build(&profile, specs, &fingerprint)?;
+    let inventory = project.survey_stored(&profile, Some(&data.description))?;
+    let specs: Vec<_> = inventory.runs.iter().map(|r| r.spec.clone()).collect();
+    project.check_only(only, &specs)?;
     let analysis = crate::analyze::figures::analyze(
         &project.store,
         &inventory,

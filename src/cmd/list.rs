@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use crate::cli::ListArgs;
-use crate::project::Project;
+use crate::project::{self, Project};
 use crate::stats::Summary;
 use crate::store::{PlannedRun, RunState, RunStatus};
 use crate::text;
@@ -12,9 +12,11 @@ use crate::text;
 pub fn run(project: &Project, args: ListArgs) -> Result<()> {
     let profile = args.selection.profile.name(project)?;
     let data = project.data(&profile, args.selection.data.as_deref())?;
-    let specs = project.runs(&profile, &args.selection.only, &data.description)?;
-    let fingerprint = data.description.fingerprint;
-    let inventory = project.survey_as_last_build(&profile, specs, &fingerprint)?;
+    let mut inventory = project.survey_stored(&profile, Some(&data.description))?;
+    let only = &args.selection.only;
+    let specs: Vec<_> = inventory.runs.iter().map(|r| r.spec.clone()).collect();
+    project.check_only(only, &specs)?;
+    inventory.runs.retain(|r| project::selected(only, &r.spec));
     println!("{:<20} {:<9} {:>13}  note", "run", "state", "test acc");
     for seeds in crate::plan::by_run(&inventory.runs, |r| &r.spec.id) {
         let id = &seeds[0].spec.id;

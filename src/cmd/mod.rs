@@ -4,6 +4,7 @@
 pub mod build;
 pub mod check;
 pub mod data_fetch;
+pub mod diff;
 pub mod figures;
 pub mod init;
 pub mod list;
@@ -24,9 +25,13 @@ pub fn run(cli: Cli) -> Result<()> {
     if let Command::Init(args) = &cli.command {
         return init::run(args.dir.as_deref().unwrap_or(&cli.root));
     }
+    // Nor does diff: it names its two sides.
+    if let Command::Diff(args) = cli.command {
+        return diff::run(args);
+    }
     let project = Project::open(&cli.root)?;
     match cli.command {
-        Command::Init(_) => unreachable!("handled above"),
+        Command::Init(_) | Command::Diff(_) => unreachable!("handled above"),
         Command::Build(args) => build::run(&project, args),
         Command::TrainRun(args) => train_run::run(&project, args),
         Command::Check(args) => check::run(&project, args),

@@ -12,7 +12,7 @@ pub fn run(project: &Project, args: RenderArgs) -> Result<()> {
     let profile = args.profile.name(project)?;
     // It rewrites out/site: never while a build (or another render) writes there.
     let _lock = StoreLock::acquire(&project.store.lock_path())?;
-    let inventory = crate::render::survey_store(project, &profile)?;
+    let inventory = project.survey_stored(&profile, None)?;
     let index = crate::render::render(project, &inventory)?;
     println!("{}", index.display());
     Ok(())

@@ -40,7 +40,7 @@ pub fn run(project: &Project, args: VerifyArgs) -> Result<()> {
     print!("{}", table(&verification));
     {
         let _lock = StoreLock::acquire(&project.store.lock_path())?;
-        let inventory = crate::render::survey_store(project, &opts.profile)?;
+        let inventory = project.survey_stored(&opts.profile, None)?;
         let index = crate::render::render(project, &inventory)?;
         println!("{}", index.display());
     }

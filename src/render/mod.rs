@@ -25,10 +25,9 @@ use crate::experiment::report_file::Paper;
 use crate::fsx;
 use crate::plan::RunId;
 use crate::plan::spec::SeedRun;
-use crate::plan::{DeviceKind, Devices};
 use crate::project::Project;
 use crate::store::record::BuildInfo;
-use crate::store::{Inventory, RunRecord, Store};
+use crate::store::{Inventory, Store};
 
 /// The HTML page's template.
 pub const PAGE_TEMPLATE: &str = "report.html";
@@ -158,36 +157,6 @@ pub fn preflight(project: &Project, inventory: &Inventory) -> Result<()> {
     Ok(())
 }
 
-/// The runs of `profile` as the store holds them, for a render without a build: each
-/// run's key is computed with the data fingerprint and the devices of the last build of
-/// this profile (`build.json`); without one, with the fingerprint and the device the
-/// run itself recorded, which still proves the run was trained for this very spec.
-pub fn survey_store(project: &Project, profile: &str) -> Result<Inventory> {
-    let store = &project.store;
-    let built = BuildInfo::last(store, profile)?;
-    // The plan needs the data's shape and classes: the last build recorded them, so a
-    // store can be rendered where its data is not.
-    let description = match built.as_ref().and_then(|b| b.data_description.clone()) {
-        Some(d) => d,
-        None => project.data(profile, None)?.description,
-    };
-    let specs = project.all_runs(profile, &description)?;
-    Ok(project.survey(profile, specs, |spec| match &built {
-        Some(b) => (b.data_fingerprint.clone(), b.devices()),
-        None => fsx::read_json::<RunRecord>(&store.run(profile, &spec.seed_run()).record())
-            .map_or_else(
-                |_| (String::new(), Devices::default()),
-                |r| {
-                    let devices = Devices {
-                        kind: DeviceKind::of_label(&r.device),
-                        reuse_any: false,
-                    };
-                    (r.data.fingerprint, devices)
-                },
-            ),
-    }))
-}
-
 /// Runs of blank lines (which template logic leaves behind) become one, except inside
 /// fenced code blocks; the file ends with one newline.
 pub fn tidy_markdown(text: &str) -> String {
@@ -226,6 +195,7 @@ pub fn tidy_markdown(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::{DeviceKind, Devices};
     use crate::render::testutil::*;
 
     /// Every `](site/…)` target of the Markdown report, relative to `out/`.
@@ -240,7 +210,7 @@ mod tests {
     fn markdown_images_are_pngs_under_site_that_exist() {
         let (_d, p) = stored();
         store_figures(&p);
-        render(&p, &survey_store(&p, "p").unwrap()).unwrap();
+        render(&p, &p.survey_stored("p", None).unwrap()).unwrap();
         let md = std::fs::read_to_string(p.store.markdown()).unwrap();
         assert!(
             md.contains(
@@ -278,7 +248,7 @@ mod tests {
     fn html_escapes_titles_and_keeps_figures_relative() {
         let (_d, p) = stored();
         store_figures(&p);
-        let index = render(&p, &survey_store(&p, "p").unwrap()).unwrap();
+        let index = render(&p, &p.survey_stored("p", None).unwrap()).unwrap();
         let html = std::fs::read_to_string(&index).unwrap();
         assert!(!html.contains("<script"), "raw script in the page");
         assert!(html.contains("T &lt;script&gt;alert(1)&lt;/script&gt;"));
@@ -316,7 +286,7 @@ mod tests {
         let id = |run: &str| spec(&p, run).seed_run();
         let sgd = p.store.run("p", &id("child/sgd"));
         std::fs::write(sgd.metrics_csv(), "epoch,train_loss\n1,1\n").unwrap();
-        let index = render(&p, &survey_store(&p, "p").unwrap()).unwrap();
+        let index = render(&p, &p.survey_stored("p", None).unwrap()).unwrap();
         let site = p.store.site();
         assert_eq!(
             std::fs::read_to_string(p.store.report_schema()).unwrap(),
@@ -372,7 +342,7 @@ mod tests {
     fn the_schema_accepts_every_state_of_a_run_and_refuses_mistakes() {
         // Untrained, stale, diverged, complete; with and without figures and build.json.
         let (_d, p) = project();
-        render(&p, &survey_store(&p, "p").unwrap()).unwrap();
+        render(&p, &p.survey_stored("p", None).unwrap()).unwrap();
         let errors = schema_errors(&report_json(&p));
         assert!(errors.is_empty(), "nothing trained: {errors:#?}");
         let (_d, p) = stored();
@@ -384,7 +354,7 @@ mod tests {
             "other",
         );
         store_figures(&p);
-        render(&p, &survey_store(&p, "p").unwrap()).unwrap();
+        render(&p, &p.survey_stored("p", None).unwrap()).unwrap();
         let json = report_json(&p);
         let states: Vec<&str> = json["sections"]
             .as_array()
@@ -427,7 +397,7 @@ mod tests {
     fn figures_below_the_first_screen_load_lazily() {
         let (_d, p) = stored();
         store_figures(&p);
-        let index = render(&p, &survey_store(&p, "p").unwrap()).unwrap();
+        let index = render(&p, &p.survey_stored("p", None).unwrap()).unwrap();
         let html = std::fs::read_to_string(&index).unwrap();
         let imgs: Vec<&str> = html
             .split("<img ")
@@ -447,7 +417,6 @@ mod tests {
 
     #[test]
     fn a_run_of_another_kind_of_device_is_stale_unless_its_reuse_is_asked_for() {
-        use crate::plan::{DeviceKind, Devices};
         use crate::store::RunState;
         let (_d, p) = stored();
         let data = crate::data::Description::cifar10(FINGERPRINT);
@@ -479,7 +448,7 @@ mod tests {
             .unwrap();
         let rendered_base = |info: &crate::store::record::BuildInfo| {
             fsx::write_json(&p.store.build_info(), info).unwrap();
-            let inv = survey_store(&p, "p").unwrap();
+            let inv = p.survey_stored("p", None).unwrap();
             let run = inv.runs.into_iter().find(|r| r.spec.id.section == "base");
             run.unwrap().state
         };

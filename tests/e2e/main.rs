@@ -9,6 +9,7 @@ mod fixture;
 mod build;
 mod check;
 mod datasets;
+mod diff;
 mod errors;
 mod faults;
 mod fetch;

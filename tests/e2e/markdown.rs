@@ -32,6 +32,12 @@ fn markdownlint() -> Option<PathBuf> {
     None
 }
 
+/// markdownlint's findings for `file`, or `None` where markdownlint cannot run here
+/// (never in CI): for other tests' Markdown (`report diff --format md`).
+pub(crate) fn lint_file(file: &Path) -> Option<Vec<String>> {
+    markdownlint().map(|bin| lint(&bin, file))
+}
+
 /// markdownlint's findings for `file` under the committed config, one per line.
 fn lint(bin: &Path, file: &Path) -> Vec<String> {
     let out = Command::new("node")

@@ -89,14 +89,20 @@ pub(super) fn difference_scale(metric: Metric) -> (f64, &'static str, usize) {
     }
 }
 
+/// A value of `metric` as printed: "68.40 %", "1.3291".
+pub fn value(metric: Metric, v: f64) -> String {
+    let (k, unit, decimals) = scale(metric);
+    format!("{:.*}{unit}", decimals, k * v)
+}
+
 /// A difference of `metric` as printed: "+1.23 pp", "−0.0120".
-pub(super) fn signed(metric: Metric, v: f64) -> String {
+pub fn signed(metric: Metric, v: f64) -> String {
     let (k, unit, decimals) = difference_scale(metric);
     text::signed(k * v, decimals, unit)
 }
 
 /// An interval of a difference as printed: "−0.50 to +2.96 pp".
-pub(super) fn span(metric: Metric, (lo, hi): (f64, f64)) -> String {
+pub fn span(metric: Metric, (lo, hi): (f64, f64)) -> String {
     let (k, _, decimals) = difference_scale(metric);
     format!(
         "{} to {}",

@@ -34,6 +34,8 @@ use crate::store::{Inventory, Store};
 use crate::text;
 pub use appendix::shell_join;
 use appendix::{read_build_info, reproducibility};
+/// How a metric, a difference of it and an interval of that difference are printed.
+pub use evidence::{signed, span, value};
 use group::{Group, Loaded};
 pub use model::*;
 pub use numbering::FIXED_ANCHORS;
@@ -246,7 +248,7 @@ mod tests {
 
     /// The context `report render` builds: the store surveyed alone.
     fn build(p: &Project, profile: &str) -> Result<ReportContext> {
-        super::assemble(p, &crate::render::survey_store(p, profile)?)
+        super::assemble(p, &p.survey_stored(profile, None)?)
     }
 
     fn run<'a>(ctx: &'a ReportContext, id: &str) -> &'a RunEntry {

@@ -209,8 +209,7 @@ mod tests {
     fn context() -> (tempfile::TempDir, ReportContext) {
         let (d, p) = stored();
         let ctx =
-            crate::render::context::assemble(&p, &crate::render::survey_store(&p, "p").unwrap())
-                .unwrap();
+            crate::render::context::assemble(&p, &p.survey_stored("p", None).unwrap()).unwrap();
         (d, ctx)
     }
 
