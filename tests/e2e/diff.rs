@@ -242,7 +242,7 @@ fn diff_names_the_changed_run_the_removed_one_and_the_flipped_claim() {
     assert!(all.contains("| Base | same |"), "{all}");
     let file = new.path("diff.md");
     fs::write(&file, &md).unwrap();
-    if let Some(findings) = crate::markdown::lint_file(&file) {
+    if let Some(findings) = crate::markdown::lint_file("diff --format md", &file) {
         assert!(findings.is_empty(), "{findings:#?}\n{md}");
     }
 

@@ -1,6 +1,7 @@
 //! A tiny project on disk for end-to-end runs of the `report` binary.
 
 use std::fs;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -238,4 +239,25 @@ pub(crate) fn set_last_epoch(p: &TinyProject, run_dir: &str, field: &str, value:
         "blake3": blake3::hash(&bytes).to_hex().to_string(),
     });
     fs::write(&record, serde_json::to_vec_pretty(&r).unwrap()).unwrap();
+}
+
+/// Whether a test's tool or permission is here. `missing` says what is not (`None`:
+/// all is); then the test prints SKIPPED and passes, unless `require` (a
+/// `REPORT_REQUIRE_*` variable, all of which `.ci/run` sets) is set: then the lack
+/// fails the test, so a local `.ci/run` checks what CI checks.
+pub(crate) fn available(require: &str, test: &str, missing: Option<String>) -> bool {
+    let Some(why) = missing else {
+        return true;
+    };
+    assert!(
+        std::env::var_os(require).is_none(),
+        "{test}: {require} is set, but {why}"
+    );
+    // Through the stream, not `eprintln!`: the test harness captures that, and a
+    // skip must be seen.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: {why} (set {require}=1 to make this a failure)"
+    );
+    false
 }

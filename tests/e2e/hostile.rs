@@ -3,14 +3,14 @@
 //! half-written.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::fixture::{BASE_TOML, REPORT_TOML, TinyProject};
+use crate::fixture::{self, BASE_TOML, REPORT_TOML, TinyProject};
 
 /// A tmpfs of `size` mounted on `dir` for as long as it lives; `None` (and a SKIPPED
-/// line) where this process may not mount (not root, or no tmpfs).
+/// line, or a failure under `REPORT_REQUIRE_TMPFS`) where this process may not mount
+/// (not root, or no tmpfs).
 struct SmallDisk(PathBuf);
 
 impl SmallDisk {
@@ -21,15 +21,9 @@ impl SmallDisk {
             .arg(dir)
             .output()
             .is_ok_and(|o| o.status.success());
-        if !ok {
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED: cannot mount a tmpfs on {} (needs root)",
-                dir.display()
-            );
-            return None;
-        }
-        Some(SmallDisk(dir.to_path_buf()))
+        let why = format!("cannot mount a tmpfs on {} (needs root)", dir.display());
+        fixture::available("REPORT_REQUIRE_TMPFS", "a full disk", (!ok).then_some(why))
+            .then(|| SmallDisk(dir.to_path_buf()))
     }
 }
 

@@ -1,6 +1,6 @@
 //! `--executor slurm` against a real Slurm: the single-node cluster `scripts/slurm-up`
 //! starts (CI runs it). Without a cluster these tests say so and pass, unless
-//! `REPORT_REQUIRE_SLURM=1` (set by `.ci/run`) makes a missing cluster a failure.
+//! `REPORT_REQUIRE_SLURM` (set by `.ci/run`) makes a missing cluster a failure.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -15,14 +15,13 @@ fn slurm_up(test: &str) -> bool {
         .arg("ping")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("is UP"));
-    if !up {
-        assert!(
-            std::env::var_os("REPORT_REQUIRE_SLURM").is_none(),
-            "{test}: REPORT_REQUIRE_SLURM is set but no Slurm cluster answers `scontrol ping`"
-        );
-        eprintln!("{test}: skipped, no Slurm cluster is up (scripts/slurm-up starts one)");
-    }
-    up
+    fixture::available(
+        "REPORT_REQUIRE_SLURM",
+        test,
+        (!up).then(|| {
+            "no Slurm cluster answers `scontrol ping` (scripts/slurm-up starts one)".into()
+        }),
+    )
 }
 
 /// The tiny project with `[executor.slurm]` settings and `epochs` epochs.
