@@ -21,7 +21,7 @@ pub mod weights;
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result, bail};
 use tch::nn;
 use tch::{Device, Kind, Reduction, Tensor};
 
@@ -173,10 +173,12 @@ pub fn train(
         if !t.snapshot_epochs.contains(&epoch) {
             return Ok(());
         }
-        let eval = evaluate(net, data, &norm, true);
+        let eval = evaluate(net, data, &norm, true)
+            .with_context(|| format!("the snapshot of epoch {epoch}"))?;
         let latent = eval.latent.expect("asked for latents");
         let latent_dim = latent.size()[1];
-        let proj = snapshot::pca(&latent, t.snapshot_pca);
+        let proj = snapshot::pca(&latent, t.snapshot_pca)
+            .with_context(|| format!("the PCA of epoch {epoch}'s snapshot"))?;
         let (rows, cols) = proj.points.size2()?;
         let values: Vec<f32> = Vec::try_from(proj.points.to_device(Device::Cpu).flatten(0, -1))?;
         let path = out.snapshot(epoch);
@@ -205,7 +207,13 @@ pub fn train(
     take_snapshot(0, &net, &mut files)?;
 
     let n = data.train_len();
-    let batches = (n + t.batch_size - 1) / t.batch_size;
+    let EpochPlan { batches, trained } = epoch_plan(n, t.batch_size, net.has_batch_norm());
+    if trained < n {
+        let _ = writeln!(
+            log,
+            "every epoch leaves out its last batch: one image, which batch norm cannot normalise"
+        );
+    }
     let mut epochs = Vec::new();
     let mut status = RunStatus::Complete;
     let mut confusion = Vec::new();
@@ -232,10 +240,6 @@ pub fn train(
         for b in 0..batches {
             let lo = b * t.batch_size;
             let len = t.batch_size.min(n - lo);
-            if len < 2 && b > 0 {
-                // Batch norm cannot normalise a single example; PyTorch fails on it.
-                continue;
-            }
             if crate::interrupt::requested() {
                 return Err(crate::interrupt::Interrupted.into());
             }
@@ -254,7 +258,7 @@ pub fn train(
             progress.batch(epoch, b + 1, batches);
         }
         let train_seconds = start.elapsed().as_secs_f64();
-        let train_loss = f64::try_from(&loss_sum)? / n as f64;
+        let train_loss = f64::try_from(&loss_sum)? / trained as f64;
         if !train_loss.is_finite() {
             status = RunStatus::Diverged { epoch };
             let _ = writeln!(
@@ -263,16 +267,17 @@ pub fn train(
             );
             break;
         }
-        let eval = evaluate(&net, data, &norm, false);
+        let eval = evaluate(&net, data, &norm, false)
+            .with_context(|| format!("evaluating the test set after epoch {epoch}"))?;
         confusion = eval.confusion;
         let m = EpochMetrics {
             epoch,
             train_loss,
-            train_accuracy: i64::try_from(&correct)? as f64 / n as f64,
+            train_accuracy: i64::try_from(&correct)? as f64 / trained as f64,
             test_loss: eval.loss,
             test_accuracy: eval.accuracy,
             seconds: start.elapsed().as_secs_f64(),
-            images_per_second: n as f64 / train_seconds,
+            images_per_second: trained as f64 / train_seconds,
             lr: Some(lr),
         };
         let _ = writeln!(
@@ -314,6 +319,34 @@ pub fn train(
     })
 }
 
+/// What one epoch trains on.
+#[derive(Debug, PartialEq)]
+struct EpochPlan {
+    /// Batches run, in order from the first.
+    batches: i64,
+    /// Images in them: what the epoch's loss and accuracy are over.
+    trained: i64,
+}
+
+/// The epoch of `n` images in batches of `batch_size`. Batch norm cannot normalise a
+/// single example (PyTorch fails on it), so a network with it leaves out a last batch
+/// of one image; one without trains every image.
+fn epoch_plan(n: i64, batch_size: i64, batch_norm: bool) -> EpochPlan {
+    let batches = (n + batch_size - 1) / batch_size;
+    let last = n - (batches - 1) * batch_size;
+    if batch_norm && batches > 1 && last == 1 {
+        EpochPlan {
+            batches: batches - 1,
+            trained: n - 1,
+        }
+    } else {
+        EpochPlan {
+            batches,
+            trained: n,
+        }
+    }
+}
+
 struct Evaluation {
     loss: f64,
     accuracy: f64,
@@ -321,8 +354,15 @@ struct Evaluation {
     latent: Option<Tensor>,
 }
 
-/// One pass over the test set in eval mode, without autograd.
-fn evaluate(net: &Net, data: &DeviceData, norm: &Normalizer, keep_latent: bool) -> Evaluation {
+/// One pass over the test set in eval mode, without autograd. A failure of any step is
+/// an error, never a 0 % accuracy, an empty confusion matrix or a NaN loss that would
+/// read as a diverged seed.
+fn evaluate(
+    net: &Net,
+    data: &DeviceData,
+    norm: &Normalizer,
+    keep_latent: bool,
+) -> Result<Evaluation> {
     tch::no_grad(|| {
         let n = data.test_len();
         let k = data.classes.len() as i64;
@@ -345,18 +385,43 @@ fn evaluate(net: &Net, data: &DeviceData, norm: &Normalizer, keep_latent: bool) 
             lo += len;
         }
         let preds = Tensor::cat(&preds, 0);
-        let correct = i64::try_from(preds.eq_tensor(&data.test_y).sum(Kind::Int64)).unwrap_or(0);
+        let correct = i64::try_from(preds.eq_tensor(&data.test_y).sum(Kind::Int64))?;
         let counts: Vec<i64> = Vec::try_from(
             (&data.test_y * k + &preds)
                 .bincount::<Tensor>(None, k * k)
                 .to_device(Device::Cpu),
-        )
-        .unwrap_or_default();
-        Evaluation {
-            loss: f64::try_from(&loss).unwrap_or(f64::NAN) / n as f64,
+        )?;
+        if counts.len() as i64 != k * k || counts.iter().sum::<i64>() != n {
+            bail!(
+                "the confusion matrix holds {} counts over {} cells, not {n} over {}",
+                counts.iter().sum::<i64>(),
+                counts.len(),
+                k * k
+            );
+        }
+        Ok(Evaluation {
+            loss: f64::try_from(&loss)? / n as f64,
             accuracy: correct as f64 / n as f64,
             confusion: counts.chunks(k as usize).map(<[i64]>::to_vec).collect(),
             latent: keep_latent.then(|| Tensor::cat(&latents, 0)),
-        }
+        })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_last_batch_of_one_image_is_left_out_only_under_batch_norm() {
+        let plan = |n, bn| epoch_plan(n, 64, bn);
+        let all = |batches, trained| EpochPlan { batches, trained };
+        assert_eq!(plan(129, false), all(3, 129));
+        assert_eq!(plan(129, true), all(2, 128));
+        assert_eq!(plan(130, true), all(3, 130));
+        assert_eq!(plan(128, true), all(2, 128));
+        // One image in all is the only batch: batch norm fails on it as PyTorch does,
+        // rather than an epoch of nothing.
+        assert_eq!(plan(1, true), all(1, 1));
+    }
 }

@@ -164,6 +164,12 @@ impl Net {
         }
     }
 
+    /// Whether a layer normalises over the batch, which one example cannot be (PyTorch
+    /// refuses a batch of one in training).
+    pub fn has_batch_norm(&self) -> bool {
+        self.blocks.iter().any(|b| matches!(b, Block::BatchNorm(_)))
+    }
+
     /// Class scores and the latent vectors (the flatten output) of a batch.
     pub fn forward_latent(&self, xs: &Tensor, train: bool) -> (Tensor, Tensor) {
         let mut x = match self.format {

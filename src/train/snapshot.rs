@@ -16,9 +16,11 @@ pub struct Projection {
 /// randomized SVD (Halko et al., two power iterations). The random test matrix comes
 /// from a fixed-seed generator of our own, not libtorch's, so taking a snapshot never
 /// shifts the random stream training draws from. Component signs are fixed so the
-/// largest loading of each is positive, making the output reproducible.
-pub fn pca(x: &Tensor, k: i64) -> Projection {
-    let (n, d) = x.size2().expect("an N×D matrix");
+/// largest loading of each is positive, making the output reproducible. Where every
+/// vector is the same (a dead layer) there is no variance to explain: the fractions
+/// are empty, never a made-up 0 % or a NaN.
+pub fn pca(x: &Tensor, k: i64) -> anyhow::Result<Projection> {
+    let (n, d) = x.size2()?;
     let x = x.to_kind(Kind::Float);
     let x = &x - x.mean_dim(0, true, Kind::Float);
     let k = k.min(d).min(n);
@@ -38,16 +40,17 @@ pub fn pca(x: &Tensor, k: i64) -> Projection {
     let pivots = comps.abs().argmax(1, true);
     let signs = comps.gather(1, &pivots, false).sign();
     let comps = comps * signs;
-    let total = f64::try_from(x.square().sum(Kind::Double)).unwrap_or(0.0);
-    let s: Vec<f64> = Vec::try_from(s.narrow(0, 0, k).to_kind(Kind::Double)).unwrap_or_default();
-    let explained_variance = s
-        .iter()
-        .map(|v| if total > 0.0 { v * v / total } else { 0.0 })
-        .collect();
-    Projection {
+    let total = f64::try_from(x.square().sum(Kind::Double))?;
+    let s: Vec<f64> = Vec::try_from(s.narrow(0, 0, k).to_kind(Kind::Double))?;
+    let explained_variance = if total > 0.0 {
+        s.iter().map(|v| v * v / total).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Projection {
         points: x.matmul(&comps.tr()),
         explained_variance,
-    }
+    })
 }
 
 /// A D × L matrix of uniform values in [-1, 1) from SplitMix64 with a fixed seed.
@@ -78,7 +81,7 @@ mod tests {
         let coords =
             Tensor::randn([200, 3], tch::kind::FLOAT_CPU) * Tensor::from_slice(&[5.0f32, 3.0, 1.0]);
         let x = coords.matmul(&basis) + Tensor::randn([200, 40], tch::kind::FLOAT_CPU) * 1e-3;
-        let p = pca(&x, 5);
+        let p = pca(&x, 5).unwrap();
         assert_eq!(p.points.size(), [200, 5]);
         let top3: f64 = p.explained_variance[..3].iter().sum();
         assert!(top3 > 0.999, "{:?}", p.explained_variance);
@@ -87,6 +90,18 @@ mod tests {
         let d_in = (x.get(0) - x.get(1)).norm();
         let d_out = (p.points.get(0) - p.points.get(1)).norm();
         assert!((f64::try_from(d_in - d_out).unwrap()).abs() < 1e-2);
-        assert!(pca(&x, 5).points.equal(&p.points));
+        assert!(pca(&x, 5).unwrap().points.equal(&p.points));
+    }
+
+    #[test]
+    fn equal_vectors_have_no_variance_to_explain() {
+        let x = Tensor::ones([50, 8], tch::kind::FLOAT_CPU) * 3.0;
+        let p = pca(&x, 4).unwrap();
+        assert_eq!(p.points.size(), [50, 4]);
+        assert!(
+            p.explained_variance.is_empty(),
+            "{:?}",
+            p.explained_variance
+        );
     }
 }

@@ -18,6 +18,9 @@ use crate::plan::{RunId, RunSpec, diff};
 use crate::stats::Method;
 use crate::text;
 
+/// The PCA column of a snapshot whose latent vectors were all the same.
+const NO_VARIANCE: &str = "none (latents all equal)";
+
 /// The runs with their anchors and figures, from which the sections are made.
 pub(super) struct Runs<'a> {
     /// Every seed of every run, in report order.
@@ -253,12 +256,18 @@ impl<'a> Runs<'a> {
                     },
                 };
                 let s = &t.stats;
-                let kept = snapshots
-                    .iter()
-                    .find(|snap| snap.epoch == s.epoch)
+                let snapshot = snapshots.iter().find(|snap| snap.epoch == s.epoch);
+                let kept = snapshot
+                    .filter(|snap| !snap.explained_variance.is_empty())
                     // A sum of f32 fractions: all components of a small latent
                     // can add up to a rounding above 1.
                     .map(|snap| snap.explained_variance.iter().sum::<f64>().min(1.0));
+                // No fractions: every latent vector was the same, nothing to keep.
+                let kept_text = match (snapshot, kept) {
+                    (_, Some(v)) => Some(text::percent(v, 1)),
+                    (Some(_), None) => Some(NO_VARIANCE.to_owned()),
+                    (None, None) => None,
+                };
                 entries.push(TsneEntry {
                     figure,
                     svg: t.figure.svg.clone(),
@@ -268,7 +277,7 @@ impl<'a> Runs<'a> {
                     kl_divergence_text: format!("{:.3}", s.kl_divergence),
                     perplexity_text: text::setting(s.perplexity),
                     explained_variance: kept,
-                    explained_variance_text: kept.map(|v| text::percent(v, 1)),
+                    explained_variance_text: kept_text,
                     seconds_text: format!("{:.1} s", s.seconds),
                 });
             }
