@@ -104,10 +104,7 @@ pub fn plan(project: &Project, opts: &BuildOptions) -> Result<Planned> {
     let specs = project.all_runs(&opts.profile, &data.description)?;
     project.check_only(&opts.only, &specs)?;
     let fingerprint = data.description.fingerprint.clone();
-    let devices = Devices {
-        kind: device_kind(opts)?,
-        reuse_any: opts.reuse_any_device,
-    };
+    let devices = devices(opts)?;
     let inventory = project.survey(&opts.profile, specs, |_| (fingerprint.clone(), devices));
     // The templates and the prose are the author's too: a mistake there fails now, not
     // after hours of training.
@@ -143,12 +140,26 @@ pub fn plan(project: &Project, opts: &BuildOptions) -> Result<Planned> {
     })
 }
 
-/// The device kind runs are keyed with. A Slurm build asked for CUDA trusts the
-/// cluster's nodes to have it: the machine that submits often has no GPU.
-fn device_kind(opts: &BuildOptions) -> Result<DeviceKind> {
+/// The device kind runs are keyed with, and the kinds accepted from the store. A Slurm
+/// build does not ask the machine that submits, often a login node without a GPU:
+/// asked for CUDA it trusts the nodes to have it; asked for `auto` each task resolves
+/// it on its own node and keys its run by what it found, so the build accepts either
+/// kind (as `--reuse-any-device` does).
+fn devices(opts: &BuildOptions) -> Result<Devices> {
+    let reuse_any = opts.reuse_any_device;
     Ok(match (opts.executor, opts.device) {
-        (Executor::Slurm, DeviceChoice::Cuda(_)) => DeviceKind::Cuda,
-        (_, choice) => device::kind(choice.resolve()?),
+        (Executor::Slurm, DeviceChoice::Cuda(_)) => Devices {
+            kind: DeviceKind::Cuda,
+            reuse_any,
+        },
+        (Executor::Slurm, DeviceChoice::Auto) => Devices {
+            kind: DeviceKind::Cpu,
+            reuse_any: true,
+        },
+        (_, choice) => Devices {
+            kind: device::kind(choice.resolve()?),
+            reuse_any,
+        },
     })
 }
 
@@ -184,9 +195,13 @@ fn submission<'a>(
     let root = std::path::absolute(&project.root)?;
     let data = std::path::absolute(&planned.source)?;
     let cuda = planned.devices.kind == DeviceKind::Cuda;
-    // Inside a task's allocation its GPUs are numbered from 0.
+    // Inside a task's allocation its GPUs are numbered from 0; `auto` is the task's to
+    // resolve on its node.
+    let auto = opts.device == DeviceChoice::Auto;
     let device = if cuda {
         DeviceChoice::Cuda(0)
+    } else if auto {
+        DeviceChoice::Auto
     } else {
         DeviceChoice::Cpu
     };
@@ -223,8 +238,12 @@ fn submission<'a>(
         root: root.clone(),
         profile: &opts.profile,
         settings,
+        // `auto` asks for GPUs only where `[executor.slurm]` says how many: a node
+        // hides those it was not asked for.
         gpus: if cuda {
             settings.gpus_per_task.unwrap_or(1)
+        } else if auto {
+            settings.gpus_per_task.unwrap_or(0)
         } else {
             0
         },
@@ -339,14 +358,14 @@ pub fn train(
             let device = opts.device.resolve()?;
             format!("{} ({})", device::label(device), device::name(device))
         }
-        Executor::Slurm => {
-            let kind = if planned.devices.kind.is_cpu() {
-                "cpu"
-            } else {
-                "cuda"
-            };
-            format!("{kind} on the Slurm cluster's nodes")
-        }
+        Executor::Slurm => match (opts.device, planned.devices.kind) {
+            (DeviceChoice::Auto, _) => {
+                "auto: each Slurm task takes its node's GPU if it was given one, else the CPU"
+                    .to_owned()
+            }
+            (_, DeviceKind::Cpu) => "cpu on the Slurm cluster's nodes".to_owned(),
+            (_, DeviceKind::Cuda) => "cuda on the Slurm cluster's nodes".to_owned(),
+        },
     };
     eprintln!(
         "data: {} ({} train, {} test images of {}, {} classes) in {:.1} s; device: {device_line}",

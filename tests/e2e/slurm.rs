@@ -37,6 +37,11 @@ fn slurm_project(epochs: u32, slurm: &str) -> TinyProject {
     p
 }
 
+/// The batch script that `build ARGS --executor slurm --dry-run` prints.
+fn dry_run(p: &TinyProject, args: &[&str]) -> String {
+    p.ok(&[&["build"], args, &["--executor", "slurm", "--dry-run"]].concat())
+}
+
 /// A build started in the background, its stderr lines arriving on a channel.
 struct Background {
     child: Child,
@@ -148,14 +153,7 @@ fn a_slurm_build_gives_the_local_build_s_results_bit_for_bit() {
     local.ok(&["build", "--device", "cpu", "--jobs", &cores.to_string()]);
     let slurm = slurm_project(3, "cpus_per_task = 1\nmax_tasks = 2");
 
-    let script = slurm.ok(&[
-        "build",
-        "--device",
-        "cpu",
-        "--executor",
-        "slurm",
-        "--dry-run",
-    ]);
+    let script = dry_run(&slurm, &["--device", "cpu"]);
     assert!(script.starts_with("#!/bin/bash\n"), "{script}");
     assert!(script.contains("#SBATCH --array=0-3%2\n"), "{script}");
     assert!(script.contains("--threads 1"), "{script}");
@@ -350,4 +348,33 @@ fn bad_slurm_settings_and_misused_flags_are_one_line_errors() {
         "2",
     ]);
     assert!(err.contains("--jobs is for --executor local"), "{err}");
+}
+
+#[test]
+fn slurm_device_auto_is_resolved_by_each_task_on_its_node() {
+    // The submitting machine's own devices must not decide: the script hands `auto`
+    // on, and asks for no GPU that `[executor.slurm]` does not name.
+    let p = slurm_project(3, "cpus_per_task = 1");
+    let script = dry_run(&p, &["--only", "base"]);
+    assert!(script.contains("--device auto"), "{script}");
+    assert!(
+        !script.contains("--gres") && !script.contains("--gpus"),
+        "{script}"
+    );
+    let p = slurm_project(3, "cpus_per_task = 1\ngpus_per_task = 2");
+    let script = dry_run(&p, &["--only", "base"]);
+    assert!(script.contains("--device auto"), "{script}");
+    assert!(script.contains("#SBATCH --gres=gpu:2\n"), "{script}");
+    if !slurm_up("slurm_device_auto_is_resolved_by_each_task_on_its_node") {
+        return;
+    }
+    let p = slurm_project(3, "cpus_per_task = 1");
+    let table = p.ok(&["build", "--only", "base", "--executor", "slurm"]);
+    assert_eq!(result_of(&table, "base"), "trained", "{table}");
+    // This cluster's node has no GPU: the task found the CPU and recorded it.
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(p.path("out/runs/test/base/main/seed-7/run.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["device"], "cpu", "{record}");
 }
