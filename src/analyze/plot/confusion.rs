@@ -1,4 +1,7 @@
-//! The test confusion matrix as a heat map.
+//! The test confusion matrix as a heat map: with counts and names up to
+//! [`DENSE_ABOVE`] classes; above, cells a few pixels wide cannot hold either, so the
+//! map is shaded only, its classes ordered so that confused ones sit together, and a
+//! list of the most confused pairs names what the shading shows.
 
 use anyhow::Result;
 use plotters::coord::Shift;
@@ -18,11 +21,22 @@ pub fn confusion(title: &str, metrics: &Metrics) -> Result<Drawn> {
     draw(&Matrix::new(title, metrics))
 }
 
+/// Classes up to which every cell shows its count and every class its name (CIFAR-10's
+/// 10 and CIFAR-100's 20 superclasses); CIFAR-100's 100 get the dense map.
+pub(super) const DENSE_ABOVE: usize = 20;
+
+/// Pairs the dense map lists.
+const PAIRS: usize = 10;
+
 struct Matrix {
     title: String,
     subtitle: String,
     names: Vec<String>,
     counts: Vec<Vec<i64>>,
+    /// Classes in the order drawn: as given, or in the dense map by confusion.
+    order: Vec<usize>,
+    /// The most confused (true, predicted, count), most first; only in the dense map.
+    pairs: Vec<(usize, usize, i64)>,
 }
 
 const WIDTH: f64 = 800.0;
@@ -33,6 +47,10 @@ const AXIS_TITLE: f64 = 24.0;
 const RECALL: f64 = 78.0;
 /// Room under the matrix: two staggered rows of class names and "Predicted".
 const BELOW: f64 = 92.0;
+/// Room under the dense matrix for "Predicted" and the heading of the pairs.
+const DENSE_BELOW: f64 = 64.0;
+/// One listed pair's line.
+const PAIR_LINE: f64 = 22.0;
 const COUNT: f64 = 16.0;
 
 impl Matrix {
@@ -55,20 +73,33 @@ impl Matrix {
             .collect();
         let total: i64 = counts.iter().flatten().sum();
         let correct: i64 = (0..n).map(|i| counts[i][i]).sum();
+        let dense = n > DENSE_ABOVE;
         let subtitle = if total > 0 {
             format!(
-                "{} test images · accuracy {:.1} % · shade: share of the true class",
+                "{} test images · accuracy {:.1} % · shade: share of the true class{}",
                 thousands(total),
-                100.0 * correct as f64 / total as f64
+                100.0 * correct as f64 / total as f64,
+                if dense {
+                    " · classes ordered by confusion"
+                } else {
+                    ""
+                }
             )
         } else {
             "no test images counted".to_owned()
+        };
+        let (order, pairs) = if dense {
+            (by_confusion(&counts), most_confused(&counts, PAIRS))
+        } else {
+            ((0..n).collect(), Vec::new())
         };
         Matrix {
             title: title.to_owned(),
             subtitle,
             names,
             counts,
+            order,
+            pairs,
         }
     }
 
@@ -76,7 +107,14 @@ impl Matrix {
         self.counts.len()
     }
 
+    fn dense(&self) -> bool {
+        self.n() > DENSE_ABOVE
+    }
+
     fn label_width(&self) -> f64 {
+        if self.dense() {
+            return 0.0;
+        }
         self.names
             .iter()
             .map(|c| style::text_width(c, style::TICK, false))
@@ -88,13 +126,24 @@ impl Matrix {
     fn grid(&self) -> (f64, f64, f64) {
         let left = MARGIN + AXIS_TITLE + self.label_width();
         let top = style::heading_height(WIDTH, &self.title, Some(&self.subtitle)) + 22.0;
-        let cell = ((WIDTH - left - RECALL - MARGIN) / self.n().max(1) as f64)
+        let recall = if self.dense() { 0.0 } else { RECALL };
+        let cell = ((WIDTH - left - recall - MARGIN) / self.n().max(1) as f64)
             .floor()
             .min(64.0);
         (left, top, cell)
     }
 
-    /// Centre of cell (true, predicted).
+    /// Height under the matrix: class names and "Predicted", or in the dense map
+    /// "Predicted" and the list of pairs.
+    fn below(&self) -> f64 {
+        match self.n() {
+            0 => 0.0,
+            _ if self.dense() => DENSE_BELOW + PAIR_LINE * self.pairs.len() as f64,
+            _ => BELOW,
+        }
+    }
+
+    /// Centre of cell (true, predicted), by drawn position.
     fn cell_center(&self, t: usize, p: usize) -> (f64, f64) {
         let (left, top, cell) = self.grid();
         (
@@ -107,10 +156,9 @@ impl Matrix {
 impl Chart for Matrix {
     fn size(&self) -> (u32, u32) {
         let (_, top, cell) = self.grid();
-        let below = if self.n() == 0 { 0.0 } else { BELOW };
         (
             WIDTH as u32,
-            (top + cell * self.n() as f64 + below + MARGIN) as u32,
+            (top + cell * self.n() as f64 + self.below() + MARGIN) as u32,
         )
     }
 
@@ -126,9 +174,11 @@ impl Chart for Matrix {
         let (left, top, cell) = self.grid();
         let (right, bottom) = (left + cell * n as f64, top + cell * n as f64);
         let tick = s.font(style::TICK, false, INK);
-        for (t, row) in self.counts.iter().enumerate() {
+        let dense = self.dense();
+        for (t, &class) in self.order.iter().enumerate() {
+            let row = &self.counts[class];
             let row_total: i64 = row.iter().sum();
-            for (p, &count) in row.iter().enumerate() {
+            for (p, &count) in self.order.iter().map(|&c| &row[c]).enumerate() {
                 let share = if row_total > 0 {
                     count as f64 / row_total as f64
                 } else {
@@ -140,6 +190,9 @@ impl Chart for Matrix {
                     [s.pt(x, y), s.pt(x + cell, y + cell)],
                     fill.filled(),
                 ))?;
+                if dense {
+                    continue;
+                }
                 let ink = if count == 0 {
                     RGBColor(0xAA, 0xAA, 0xAA)
                 } else if luminance(fill) < 0.5 {
@@ -157,11 +210,14 @@ impl Chart for Matrix {
                     VPos::Center,
                 )?;
             }
+            if dense {
+                continue;
+            }
             let (_, cy) = self.cell_center(t, 0);
             style::text(
                 root,
                 s,
-                &self.names[t],
+                &self.names[class],
                 (left - 8.0, cy),
                 &tick,
                 HPos::Right,
@@ -182,8 +238,9 @@ impl Chart for Matrix {
                 VPos::Center,
             )?;
         }
-        // White rules between cells keep equal shades apart.
-        for i in 1..n {
+        // White rules between cells keep equal shades apart; a dense map's cells are
+        // too small for them.
+        for i in (1..n).filter(|_| !dense) {
             let at = cell * i as f64;
             let rule = WHITE.stroke_width(s.stroke(1.0));
             root.draw(&PathElement::new(
@@ -199,6 +256,17 @@ impl Chart for Matrix {
             [s.pt(left, top), s.pt(right, bottom)],
             MUTED.stroke_width(s.stroke(1.0)),
         ))?;
+        let label = s.font(style::LABEL, true, INK);
+        style::text_vertical(
+            root,
+            s,
+            "True",
+            (MARGIN + AXIS_TITLE / 2.0, (top + bottom) / 2.0),
+            &label,
+        )?;
+        if dense {
+            return self.draw_pairs(root, s, (left, right, bottom));
+        }
         style::text(
             root,
             s,
@@ -227,7 +295,6 @@ impl Chart for Matrix {
                 VPos::Top,
             )?;
         }
-        let label = s.font(style::LABEL, true, INK);
         style::text(
             root,
             s,
@@ -237,15 +304,110 @@ impl Chart for Matrix {
             HPos::Center,
             VPos::Top,
         )?;
-        style::text_vertical(
-            root,
-            s,
-            "True",
-            (MARGIN + AXIS_TITLE / 2.0, (top + bottom) / 2.0),
-            &label,
-        )?;
         Ok(())
     }
+}
+
+impl Matrix {
+    /// Under a dense map: "Predicted", then its most confused pairs, one a line.
+    fn draw_pairs<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        s: &Scale,
+        (left, right, bottom): (f64, f64, f64),
+    ) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let label = s.font(style::LABEL, true, INK);
+        style::text(
+            root,
+            s,
+            "Predicted (same order)",
+            ((left + right) / 2.0, bottom + 6.0),
+            &label,
+            HPos::Center,
+            VPos::Top,
+        )?;
+        let heading = if self.pairs.is_empty() {
+            "No test image was confused with another class".to_owned()
+        } else {
+            format!("Most confused pairs (true → predicted), {} at most", PAIRS)
+        };
+        style::text(
+            root,
+            s,
+            &heading,
+            (left, bottom + 36.0),
+            &s.font(style::TICK, true, INK),
+            HPos::Left,
+            VPos::Top,
+        )?;
+        let tick = s.font(style::TICK, false, INK);
+        for (i, &(t, p, count)) in self.pairs.iter().enumerate() {
+            let row_total: i64 = self.counts[t].iter().sum();
+            let line = format!(
+                "{} → {}: {} ({:.1} % of {})",
+                self.names[t],
+                self.names[p],
+                thousands(count),
+                100.0 * count as f64 / row_total.max(1) as f64,
+                self.names[t]
+            );
+            style::text(
+                root,
+                s,
+                &line,
+                (left, bottom + DENSE_BELOW + PAIR_LINE * i as f64 - 4.0),
+                &tick,
+                HPos::Left,
+                VPos::Top,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The off-diagonal cells with the most images, at most `k`, most first (ties by true
+/// then predicted class, so the list is the same every time); empty cells never.
+fn most_confused(counts: &[Vec<i64>], k: usize) -> Vec<(usize, usize, i64)> {
+    let mut cells: Vec<(usize, usize, i64)> = counts
+        .iter()
+        .enumerate()
+        .flat_map(|(t, row)| row.iter().enumerate().map(move |(p, &c)| (t, p, c)))
+        .filter(|&(t, p, c)| t != p && c > 0)
+        .collect();
+    cells.sort_by(|a, b| b.2.cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
+    cells.truncate(k);
+    cells
+}
+
+/// An order of the classes in which confused ones sit together: a chain that starts at
+/// the most confused pair and goes on each time to the class not yet placed that the
+/// last one is most confused with either way (ties: the lower index), starting a new
+/// chain at the lowest class left where the last one is confused with none.
+fn by_confusion(counts: &[Vec<i64>]) -> Vec<usize> {
+    let n = counts.len();
+    let between = |a: usize, b: usize| counts[a][b] + counts[b][a];
+    let mut placed = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    let mut next = most_confused(counts, 1).first().map_or(0, |&(t, _, _)| t);
+    while order.len() < n {
+        placed[next] = true;
+        order.push(next);
+        let last = next;
+        let closest = (0..n)
+            .filter(|&c| !placed[c])
+            .max_by(|&a, &b| between(last, a).cmp(&between(last, b)).then(b.cmp(&a)));
+        next = match closest {
+            Some(c) if between(last, c) > 0 => c,
+            _ => match (0..n).find(|&c| !placed[c]) {
+                Some(c) => c,
+                None => break,
+            },
+        };
+    }
+    order
 }
 
 /// Matplotlib's "Blues" ramp at `share` in [0, 1]: light for rare, dark for common.
@@ -310,6 +472,54 @@ mod tests {
         }
         let (w, h) = fig.size();
         assert_eq!(png_size(&d.png), (2 * w, 2 * h));
+    }
+
+    #[test]
+    fn a_hundred_classes_are_shaded_ordered_by_confusion_and_their_worst_pairs_listed() {
+        let mut m = metrics(&[0.5]);
+        let n = 100;
+        m.classes = (0..n).map(|i| format!("class{i}")).collect();
+        // 40 right of each class; class 17 taken for 63 twelve times, 63 for 17 five
+        // times, 63 for 88 nine times; one stray image per class elsewhere (class t
+        // for 7t + 3 mod 100, never itself nor one of those cells).
+        m.confusion = (0..n)
+            .map(|t| {
+                let mut row = vec![0i64; n];
+                row[t] = 40;
+                row[(t * 7 + 3) % n] += 1;
+                row
+            })
+            .collect();
+        m.confusion[17][63] += 12;
+        m.confusion[63][17] += 5;
+        m.confusion[63][88] += 9;
+        let fig = Matrix::new("Confusion", &m);
+        assert!(fig.dense());
+        let pos = |c: usize| fig.order.iter().position(|&x| x == c).unwrap();
+        assert_eq!(fig.order.len(), n);
+        assert_eq!(pos(17), 0, "the chain starts at the most confused pair");
+        assert_eq!(pos(63), 1);
+        assert_eq!(pos(88), 2);
+        let mut sorted = fig.order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..n).collect::<Vec<_>>(), "every class once");
+        assert_eq!(fig.pairs[0], (17, 63, 12));
+        assert_eq!(fig.pairs[1], (63, 88, 9));
+        assert_eq!(fig.pairs.len(), PAIRS);
+
+        let d = confusion("Confusion", &m).unwrap();
+        let texts = svg_texts(&d.svg);
+        // No count in a cell, no class name on an axis: only the title, subtitle, axis
+        // titles, the heading of the list and its ten lines.
+        assert!(texts.len() <= 20, "{} texts: {texts:?}", texts.len());
+        assert!(!texts.iter().any(|x| x.2 == "40"), "a count was drawn");
+        let first = "class17 → class63: 12 (22.6 % of class17)";
+        assert!(texts.iter().any(|x| x.2 == first), "{texts:?}");
+        assert!(texts.iter().any(|x| x.2.contains("ordered by confusion")));
+        let (w, h) = fig.size();
+        assert_eq!(png_size(&d.png), (2 * w, 2 * h));
+        // Ten classes keep their counts and names.
+        assert!(!Matrix::new("t", &metrics(&[0.5])).dense());
     }
 
     #[test]
