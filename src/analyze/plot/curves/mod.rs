@@ -3,10 +3,14 @@
 
 use anyhow::Result;
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
+mod axis;
+mod marks;
+
+use self::axis::{Axis, epoch_ticks, from_zero, nice_step, sane_range};
+use self::marks::{dashed, label_near};
 use super::canvas::{Chart, Drawn, draw};
 use super::style::{self, INK, Key, MUTED, Marker, SERIES, Scale, TAB10};
 use crate::analyze::seeds::Curve;
@@ -118,18 +122,6 @@ const MARGIN: f64 = 14.0;
 const RIGHT: f64 = 24.0;
 /// The widest a legend entry may be; longer run names are shortened with "…".
 const LEGEND_MAX: f64 = 280.0;
-
-/// The top of a y-axis that starts at zero and must show `top` with a little room, on a
-/// round tick, and the decimals its tick labels need.
-fn from_zero(top: f64) -> (f64, usize) {
-    let (step, decimals) = nice_step(top * 1.05, 6);
-    let hi = if top > 0.0 {
-        (top * 1.05 / step).ceil() * step
-    } else {
-        1.0
-    };
-    (hi, decimals)
-}
 
 impl Curves {
     fn accuracy(title: &str, train: Curve, test: Curve, y_range: (f64, f64)) -> Curves {
@@ -357,49 +349,8 @@ impl Chart for Curves {
             .draw()?;
 
         let map = |(e, v): (i64, f64)| chart.backend_coord(&(e as f64, v.clamp(y_lo, y_hi)));
-        let mut drawn: Vec<Vec<(i32, i32)>> = Vec::new();
-        // Fifty epochs of full-size markers would merge into a thick band.
-        let epochs = self.lines.iter().map(|l| l.points.len()).max().unwrap_or(0);
-        let marker_radius = if epochs > 20 { 2.5 } else { 3.5 };
-        // Bands first, under every line: a translucent band per finite stretch.
-        for line in &self.lines {
-            let Some(sd) = &line.sd else { continue };
-            let with_sd: Vec<(i64, f64, f64)> = line
-                .points
-                .iter()
-                .zip(sd)
-                .map(|(p, d)| (p.0, p.1, *d))
-                .collect();
-            for run in with_sd
-                .split(|p| !(p.1.is_finite() && p.2.is_finite()))
-                .filter(|r| r.len() > 1)
-            {
-                let upper = run.iter().map(|p| map((p.0, p.1 + p.2)));
-                let lower = run.iter().rev().map(|p| map((p.0, p.1 - p.2)));
-                root.draw(&Polygon::new(
-                    upper.chain(lower).collect::<Vec<_>>(),
-                    line.color.mix(0.2).filled(),
-                ))?;
-            }
-        }
-        for line in &self.lines {
-            // A diverged epoch (NaN loss) breaks the line instead of dragging it off.
-            for run in line
-                .points
-                .split(|p| !p.1.is_finite())
-                .filter(|r| !r.is_empty())
-            {
-                let pixels: Vec<(i32, i32)> = run.iter().copied().map(map).collect();
-                root.draw(&PathElement::new(
-                    pixels.clone(),
-                    line.color.stroke_width(s.stroke(2.5)),
-                ))?;
-                for &p in &pixels {
-                    style::marker(root, s, line.marker, p, marker_radius, line.color)?;
-                }
-                drawn.push(pixels);
-            }
-        }
+        self.draw_bands(root, &map)?;
+        let drawn = self.draw_lines(root, s, &map)?;
         if self.lines.iter().all(|l| l.points.is_empty()) {
             style::text(
                 root,
@@ -430,35 +381,73 @@ impl Chart for Curves {
     }
 }
 
-/// A linear axis with exactly the ticks given. plotters' own f64 axis picks ticks
-/// itself (and its `with_key_points` loses the label formatter), so epochs would get
-/// labels like 2.5.
-struct Axis {
-    lo: f64,
-    hi: f64,
-    ticks: Vec<f64>,
-}
-
-impl Ranged for Axis {
-    type FormatOption = DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
-        let t = (v - self.lo) / (self.hi - self.lo);
-        limit.0 + (f64::from(limit.1 - limit.0) * t).round() as i32
-    }
-
-    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
-        // Only the ticks as grid lines: no lighter in-between lines.
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
+impl Curves {
+    /// The seeds' bands, under every line: a translucent band per finite stretch.
+    fn draw_bands<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        map: &dyn Fn((i64, f64)) -> (i32, i32),
+    ) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        for line in &self.lines {
+            let Some(sd) = &line.sd else { continue };
+            let with_sd: Vec<(i64, f64, f64)> = line
+                .points
+                .iter()
+                .zip(sd)
+                .map(|(p, d)| (p.0, p.1, *d))
+                .collect();
+            for run in with_sd
+                .split(|p| !(p.1.is_finite() && p.2.is_finite()))
+                .filter(|r| r.len() > 1)
+            {
+                let upper = run.iter().map(|p| map((p.0, p.1 + p.2)));
+                let lower = run.iter().rev().map(|p| map((p.0, p.1 - p.2)));
+                root.draw(&Polygon::new(
+                    upper.chain(lower).collect::<Vec<_>>(),
+                    line.color.mix(0.2).filled(),
+                ))?;
+            }
         }
+        Ok(())
     }
 
-    fn range(&self) -> std::ops::Range<f64> {
-        self.lo..self.hi
+    /// The lines with their markers; returns the pixels of each stretch drawn, for a
+    /// label to avoid.
+    fn draw_lines<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        s: &Scale,
+        map: &dyn Fn((i64, f64)) -> (i32, i32),
+    ) -> Result<Vec<Vec<(i32, i32)>>>
+    where
+        DB::ErrorType: 'static,
+    {
+        let mut drawn = Vec::new();
+        // Fifty epochs of full-size markers would merge into a thick band.
+        let epochs = self.lines.iter().map(|l| l.points.len()).max().unwrap_or(0);
+        let marker_radius = if epochs > 20 { 2.5 } else { 3.5 };
+        for line in &self.lines {
+            // A diverged epoch (NaN loss) breaks the line instead of dragging it off.
+            for run in line
+                .points
+                .split(|p| !p.1.is_finite())
+                .filter(|r| !r.is_empty())
+            {
+                let pixels: Vec<(i32, i32)> = run.iter().copied().map(map).collect();
+                root.draw(&PathElement::new(
+                    pixels.clone(),
+                    line.color.stroke_width(s.stroke(2.5)),
+                ))?;
+                for &p in &pixels {
+                    style::marker(root, s, line.marker, p, marker_radius, line.color)?;
+                }
+                drawn.push(pixels);
+            }
+        }
+        Ok(drawn)
     }
 }
 
@@ -496,169 +485,6 @@ fn best(points: &[(i64, f64)], better: impl Fn(f64, f64) -> bool) -> Option<(i64
             Some(a) if !better(p.1, a.1) => Some(a),
             _ => Some(p),
         })
-}
-
-/// `range` if it is a usable interval, else `fallback`.
-fn sane_range(range: (f64, f64), fallback: (f64, f64)) -> (f64, f64) {
-    if range.0.is_finite() && range.1.is_finite() && range.0 < range.1 {
-        range
-    } else {
-        fallback
-    }
-}
-
-/// A 1-2-5 step that splits `span` into at most `max` intervals, with the decimals
-/// its labels need.
-fn nice_step(span: f64, max: usize) -> (f64, usize) {
-    if !(span.is_finite() && span > 0.0) {
-        return (1.0, 0);
-    }
-    let raw = span / max as f64;
-    let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|m| m * mag)
-        .find(|&st| st >= raw * (1.0 - 1e-9))
-        .unwrap_or(10.0 * mag);
-    let decimals = if step >= 1.0 {
-        0
-    } else {
-        // 2.5 × 10^-k needs one more digit than 10^-k.
-        let d = (-step.log10()).ceil() as usize;
-        if ((step * 10f64.powi(d as i32)).round() - step * 10f64.powi(d as i32)).abs() > 1e-6 {
-            d + 1
-        } else {
-            d
-        }
-    };
-    (step, decimals)
-}
-
-/// Whole epochs from `lo` to `hi` at a step that keeps the labels apart.
-fn epoch_ticks(lo: i64, hi: i64) -> Vec<f64> {
-    if lo > hi {
-        return Vec::new();
-    }
-    let step = [1, 2, 5, 10, 20, 25, 50, 100, 200, 500]
-        .into_iter()
-        .find(|st| (hi - lo) / st < 12)
-        .unwrap_or(1000);
-    // Multiples of the step, plus the first epoch when it is not one (epoch 1).
-    let mut ticks: Vec<f64> = (lo..=hi)
-        .filter(|e| e % step == 0)
-        .map(|e| e as f64)
-        .collect();
-    if lo % step != 0
-        && ticks
-            .first()
-            .is_none_or(|&t| t - lo as f64 >= step as f64 / 2.0)
-    {
-        ticks.insert(0, lo as f64);
-    }
-    ticks
-}
-
-/// A dashed line between two backend points.
-fn dashed<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    s: &Scale,
-    from: (i32, i32),
-    to: (i32, i32),
-    color: RGBAColor,
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    let (dx, dy) = (f64::from(to.0 - from.0), f64::from(to.1 - from.1));
-    let len = dx.hypot(dy);
-    let (dash, gap) = (f64::from(s.px(5.0)), f64::from(s.px(4.0)));
-    let mut t = f64::from(s.px(9.0)); // start outside the ring
-    while t < len {
-        let end = (t + dash).min(len);
-        let at = |u: f64| {
-            (
-                from.0 + (dx * u / len).round() as i32,
-                from.1 + (dy * u / len).round() as i32,
-            )
-        };
-        root.draw(&PathElement::new(
-            vec![at(t), at(end)],
-            color.stroke_width(s.stroke(1.0)),
-        ))?;
-        t = end + gap;
-    }
-    Ok(())
-}
-
-/// Puts `text` in a white box beside the backend point `p`: of the four corners around
-/// it, the first inside the plot `rect` that covers the fewest plotted points (lines
-/// sampled along their segments), so the label hides as little data as possible.
-fn label_near<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    s: &Scale,
-    text: &str,
-    p: (i32, i32),
-    rect: (i32, i32, i32, i32),
-    lines: &[Vec<(i32, i32)>],
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    let size = style::TICK;
-    let w = s.px(style::text_width(text, size, true) + 12.0);
-    let h = s.px(size + 8.0);
-    let gap = s.px(11.0);
-    let candidates = [
-        (p.0 - gap - w, p.1 - gap - h),
-        (p.0 + gap, p.1 - gap - h),
-        (p.0 - gap - w, p.1 + gap),
-        (p.0 + gap, p.1 + gap),
-    ];
-    let samples: Vec<(i32, i32)> = lines
-        .iter()
-        .flat_map(|l| {
-            l.windows(2).flat_map(|seg| {
-                (0..=16).map(move |i| {
-                    (
-                        seg[0].0 + (seg[1].0 - seg[0].0) * i / 16,
-                        seg[0].1 + (seg[1].1 - seg[0].1) * i / 16,
-                    )
-                })
-            })
-        })
-        .chain(lines.iter().flatten().copied())
-        .collect();
-    let cost = |&(x, y): &(i32, i32)| {
-        let outside = x < rect.0 || y < rect.1 || x + w > rect.2 || y + h > rect.3;
-        let covered = samples
-            .iter()
-            .filter(|q| q.0 >= x && q.0 <= x + w && q.1 >= y && q.1 <= y + h)
-            .count();
-        (outside, covered)
-    };
-    // min_by_key keeps the first of equals, so ties go to the order above.
-    let (x, y) = candidates
-        .iter()
-        .copied()
-        .min_by_key(cost)
-        .unwrap_or(candidates[0]);
-    root.draw(&Rectangle::new(
-        [(x, y), (x + w, y + h)],
-        WHITE.mix(0.88).filled(),
-    ))?;
-    root.draw(&Rectangle::new(
-        [(x, y), (x + w, y + h)],
-        style::GRID.stroke_width(s.stroke(1.0)),
-    ))?;
-    style::text(
-        root,
-        s,
-        text,
-        (s.nominal(x + w / 2), s.nominal(y + h / 2)),
-        &s.font(size, true, INK),
-        HPos::Center,
-        VPos::Center,
-    )
 }
 
 #[cfg(test)]
@@ -855,23 +681,5 @@ mod tests {
             super::super::testutil::polygons(&d.svg, &hex(TRAIN)).len(),
             1
         );
-    }
-
-    #[test]
-    fn ticks_and_steps_stay_readable() {
-        assert_eq!(
-            epoch_ticks(1, 8),
-            (1..=8).map(f64::from).collect::<Vec<_>>()
-        );
-        assert_eq!(
-            epoch_ticks(1, 50),
-            [
-                1.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0, 45.0, 50.0
-            ]
-        );
-        assert_eq!(nice_step(100.0, 8), (20.0, 0));
-        assert_eq!(nice_step(2.1, 6), (0.5, 1));
-        assert_eq!(nice_step(0.55, 2), (0.5, 1));
-        assert_eq!(nice_step(0.9, 4), (0.25, 2));
     }
 }
