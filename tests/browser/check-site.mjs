@@ -2,10 +2,13 @@
 // every image loads, nothing is logged as an error, every in-page link has its target,
 // every relative link or source names a file that exists, nothing is loaded from
 // outside the site, the page fits a phone's width, a phone shows every run's test
-// accuracy and every claim's verdict without scrolling, and every figure's smallest text
-// is at least 11 CSS px on a 1366 px desktop and 9 px on a 390 px phone. Reports the
-// bytes the first screen fetches (figures below it load lazily), all images together,
-// and the Claims table as a reader sees it (rows and verdicts). Saves screenshots.
+// accuracy and every claim's verdict without scrolling, every figure's smallest text
+// is at least 11 CSS px on a 1366 px desktop and 9 px on a 390 px phone, every table
+// fits its container (no sideways scroll) at 1024, 1280 and 1366 px, and the first
+// screen (1366 x 768; figures below it load lazily) fetches under 200 KB and, when the
+// page has lazy figures, at most half of what the page with every figure weighs.
+// Reports those bytes, the widest table at each width, and the Claims table as a reader
+// sees it (rows and verdicts). Saves screenshots.
 //
 // usage: node check-site.mjs SITE_DIR SCREENSHOT.png
 // Prints one JSON object; exits 0 when every check passed, 1 when one failed, 2 when
@@ -28,6 +31,12 @@ const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 // The smallest text a figure may show, in CSS px at the size the page displays it.
 const DESKTOP_MIN_PX = 11;
 const PHONE_MIN_PX = 9;
+// What the first screen may fetch (the page, its stylesheets, the images loaded before
+// any scrolling), in bytes, and as a share of the page with every image loaded.
+const FIRST_VIEW_MAX_BYTES = 200_000;
+const FIRST_VIEW_MAX_SHARE = 0.5;
+// Screen widths at which every table must fit its container without a sideways scroll.
+const TABLE_FIT_WIDTHS = [1024, 1280, 1366];
 
 /** Sum of the sizes of the site's files named by these file:// addresses. */
 function bytesOf(urls) {
@@ -90,7 +99,10 @@ const problems = {
   phoneOverflow: null,
   phoneHiddenCells: [],
   smallText: [],
+  firstViewWeight: null,
+  wideTables: [],
 };
+const tableFit = {};
 
 let browser;
 try {
@@ -130,12 +142,15 @@ try {
   const firstView = await page.evaluate(() => {
     const loaded = [...document.images].filter((i) => i.complete && i.naturalWidth > 0);
     return {
-      urls: [location.href, ...[...document.styleSheets].map((s) => s.href).filter(Boolean), ...loaded.map((i) => i.currentSrc)],
-      images: loaded.length,
+      page: [location.href, ...[...document.styleSheets].map((s) => s.href).filter(Boolean)],
+      images: loaded.map((i) => i.currentSrc),
+      lazy: [...document.images].filter((i) => i.loading === 'lazy').length,
     };
   });
-  weight.firstView = bytesOf(firstView.urls);
-  weight.firstViewImages = firstView.images;
+  weight.page = bytesOf(firstView.page);
+  weight.firstView = bytesOf([...firstView.page, ...firstView.images]);
+  weight.firstViewImages = firstView.images.length;
+  weight.lazyImages = firstView.lazy;
 
   // Every image, once it has settled: loaded with a size, or broken. Lazy ones are
   // told to load now; one that has not settled after 30 s counts as broken.
@@ -163,6 +178,16 @@ try {
   }
   weight.images = images.length;
   weight.allImages = bytesOf(images.map((i) => i.current).filter(Boolean));
+  weight.all = weight.page + weight.allImages;
+  {
+    const { firstView: first, all } = weight;
+    const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
+    if (first > FIRST_VIEW_MAX_BYTES) {
+      problems.firstViewWeight = `the first screen fetches ${kb(first)} (at most ${kb(FIRST_VIEW_MAX_BYTES)})`;
+    } else if (weight.lazyImages > 0 && first > FIRST_VIEW_MAX_SHARE * all) {
+      problems.firstViewWeight = `the first screen fetches ${kb(first)} of the page's ${kb(all)} with every figure (at most ${FIRST_VIEW_MAX_SHARE * 100} %)`;
+    }
+  }
   textSizes.desktop = await figureText(page, 'desktop', DESKTOP_MIN_PX);
 
   // In-page links and duplicate ids.
@@ -238,6 +263,51 @@ try {
 
   await page.screenshot({ path: shotArg, fullPage: true });
 
+  // Every table (those in <details> opened) fits its container at common laptop and
+  // desktop widths: the table is no wider than its wrapper, nothing in the wrapper
+  // scrolls sideways, the wrapper is inside the screen, and the page does not scroll
+  // sideways.
+  await page.evaluate(() => {
+    for (const d of document.querySelectorAll('details')) d.open = true;
+  });
+  for (const width of TABLE_FIT_WIDTHS) {
+    await page.setViewportSize({ width, height: 768 });
+    const fit = await page.evaluate(() => {
+      const screen = document.documentElement.clientWidth;
+      const tables = [...document.querySelectorAll('table')].map((t, i) => {
+        const wrap = t.closest('.table-wrap') ?? t.parentElement;
+        const box = wrap.getBoundingClientRect();
+        const table = t.getBoundingClientRect();
+        // The narrowest the table can be laid out (its columns at their min-content).
+        const keep = t.style.width;
+        t.style.width = 'min-content';
+        const needs = Math.round(t.getBoundingClientRect().width);
+        t.style.width = keep;
+        const name = `table${t.className ? '.' + t.className.trim().split(/\s+/).join('.') : ''} in #${t.closest('[id]')?.id ?? 'page'} (table ${i + 1})`;
+        // How far the table reaches past its wrapper, or the wrapper past the screen.
+        const over = Math.max(
+          table.width - wrap.clientWidth,
+          wrap.scrollWidth - wrap.clientWidth,
+          box.right - screen,
+          -box.left,
+        );
+        return { name, width: Math.round(table.width), needs, room: wrap.clientWidth, over: Math.round(over) };
+      });
+      return { screen, page: document.documentElement.scrollWidth, tables };
+    });
+    for (const t of fit.tables) {
+      if (t.over > 1) problems.wideTables.push(`${width} px: ${t.name} is ${t.width} px wide in ${t.room} px (${t.over} px cut off)`);
+    }
+    if (fit.page > fit.screen + 1) problems.wideTables.push(`${width} px: the page is ${fit.page} px wide on a ${fit.screen} px screen`);
+    // The table with the least room to spare.
+    const short = (t) => Math.max(t.needs, t.width) - t.room;
+    const tightest = fit.tables.reduce((a, t) => (a === null || short(t) > short(a) ? t : a), null);
+    tableFit[width] = {
+      tables: fit.tables.length,
+      tightest: tightest && { table: tightest.name, width: tightest.width, needs: tightest.needs, room: tightest.room },
+    };
+  }
+
   // A phone: the page must not be wider than the screen (tables and figures scroll on
   // their own), and every run's test accuracy must be in sight without scrolling.
   await page.setViewportSize({ width: 390, height: 844 });
@@ -275,7 +345,7 @@ try {
 
   const failed = Object.values(problems).some((p) => (Array.isArray(p) ? p.length > 0 : p !== null));
   console.log(
-    JSON.stringify({ ok: !failed, images: images.length, checkedFiles, anchors: dom.refs.length, weight, textSizes, claims, ...problems }),
+    JSON.stringify({ ok: !failed, images: images.length, checkedFiles, anchors: dom.refs.length, weight, textSizes, tableFit, claims, ...problems }),
   );
   await browser.close();
   process.exit(failed ? 1 : 0);

@@ -3,8 +3,10 @@
 //! nothing logs an error, no in-page or relative link is broken, nothing is loaded from
 //! outside the site, the page fits a phone, a phone shows every run's test accuracy,
 //! figure text is at least 11 CSS px on a desktop and 9 px on a phone as displayed, only
-//! the first figure loads with the page, and the Claims table shows each claim with its
-//! verdict (on a phone too); it saves `target/site-screenshot.png`.
+//! the first figure loads with the page and the first screen fetches under 200 KB and at
+//! most half of the page with every figure, every table fits its container at 1024, 1280
+//! and 1366 px, and the Claims table shows each claim with its verdict (on a phone too);
+//! it saves `target/site-screenshot.png`.
 //!
 //! Without Chromium, Node or `tests/browser/node_modules` the tests say SKIPPED and
 //! pass, unless `REPORT_REQUIRE_BROWSER` is set (`.ci/run` installs all three and sets it).
@@ -130,6 +132,33 @@ fn the_rendered_site_works_in_a_browser() {
         // tiny page's 18 here), not all of them.
         let first = report["weight"]["firstViewImages"].as_u64().unwrap();
         assert!((1..images / 2).contains(&first), "{report}");
+        // In bytes: at most half of what the page weighs with every figure loaded.
+        let bytes = |key: &str| {
+            report["weight"][key]
+                .as_u64()
+                .unwrap_or_else(|| panic!("no weight.{key}: {report}"))
+        };
+        assert!(2 * bytes("firstView") <= bytes("all"), "{report}");
+    }
+    // The first screen (the page, its stylesheet and the figures on or near it) fetches
+    // under 200 KB, as README.md states.
+    let first_view = report["weight"]["firstView"].as_u64().unwrap();
+    assert!((1..=200_000).contains(&first_view), "{report}");
+    // Every table fits its container on common laptop and desktop screens: results,
+    // claims and the appendix's runs at least, with no sideways scroll.
+    assert!(list(&report, "wideTables").is_empty(), "{report}");
+    for width in ["1024", "1280", "1366"] {
+        let fit = &report["tableFit"][width];
+        assert!(
+            fit["tables"].as_u64().unwrap_or(0) >= 3,
+            "{width} px: {report}"
+        );
+        let tightest = &fit["tightest"];
+        let (needs, room) = (
+            tightest["needs"].as_u64().unwrap(),
+            tightest["room"].as_u64().unwrap(),
+        );
+        assert!(needs <= room + 1, "{width} px: {tightest}");
     }
     assert!(report["checkedFiles"].as_u64().unwrap() >= 2, "{report}");
     // The Claims table is on the page with both claims, each with a verdict.
@@ -186,6 +215,7 @@ fn the_checker_finds_what_is_broken() {
 <a href="https://example.org/">a link to the web is fine</a>
 <img src="missing.png" alt="missing">
 <img src="tiny.svg" alt="a figure with 6-unit text on an 800-unit canvas">
+<img src="tiny.svg" alt="the same figure, lazy but on the first screen" loading="lazy">
 <div class="table-wrap" style="overflow-x: auto; width: 300px"><table class="results" style="width: 900px">
 <tr><th>Model 1</th><td style="width: 800px">train</td><td class="test">47.7 %</td></tr></table></div>
 <div style="width: 2000px">too wide for a phone</div>
@@ -241,6 +271,28 @@ fn the_checker_finds_what_is_broken() {
         hidden.len() == 1 && hidden[0].starts_with("Model 1: 47.7 %"),
         "{hidden:?}"
     );
+    // The only lazy figure loads with the page: the first screen fetches everything.
+    assert!(
+        report["firstViewWeight"]
+            .as_str()
+            .is_some_and(|x| x.starts_with("the first screen fetches ")),
+        "{report}"
+    );
+    // The 900 px table in its 300 px wrapper, and the 2000 px page, at every width.
+    let wide = list(&report, "wideTables");
+    for width in [1024, 1280, 1366] {
+        assert!(
+            wide.iter().any(|x| x.starts_with(&format!(
+                "{width} px: table.results in #page (table 1) is 900 px wide in 300 px"
+            ))),
+            "{wide:?}"
+        );
+        assert!(
+            wide.iter()
+                .any(|x| x.starts_with(&format!("{width} px: the page is 2000 px wide"))),
+            "{wide:?}"
+        );
+    }
 }
 
 #[test]
