@@ -19,15 +19,21 @@ fn can_run(test: &str) -> bool {
     )
 }
 
-/// The PDF's text, whitespace collapsed (lines break where the page does).
-fn text_of(p: &TinyProject) -> String {
+/// What `pdftotext` reads from the PDF: lines as the page sets them, pages ended by a
+/// form feed.
+fn pdftotext(p: &TinyProject) -> String {
     let out = Command::new("pdftotext")
         .arg(p.path("out/report.pdf"))
         .arg("-")
         .output()
         .unwrap();
     fixture::assert_success(&out);
-    collapse(&String::from_utf8_lossy(&out.stdout))
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The PDF's text, whitespace collapsed.
+fn text_of(p: &TinyProject) -> String {
+    collapse(&pdftotext(p))
 }
 
 fn collapse(s: &str) -> String {
@@ -230,4 +236,153 @@ fn a_broken_template_is_one_line_with_its_place_and_the_pdf_can_be_switched() {
     fs::remove_file(p.path("out/report.pdf")).unwrap();
     p.ok(&["render"]);
     assert!(!p.path("out/report.pdf").exists());
+}
+
+/// The PDF's pages, each as its lines with whitespace collapsed, the page number left
+/// out.
+fn pages_of(p: &TinyProject) -> Vec<Vec<String>> {
+    pdftotext(p)
+        .split('\u{c}')
+        .map(|page| {
+            let mut lines: Vec<String> = page
+                .lines()
+                .map(collapse)
+                .filter(|l| !l.is_empty())
+                .collect();
+            if lines.last().is_some_and(|l| l.parse::<u32>().is_ok()) {
+                lines.pop();
+            }
+            lines
+        })
+        .filter(|lines| !lines.is_empty())
+        .collect()
+}
+
+/// The text of every heading of the Typst source, as the page prints it.
+fn headings_of(p: &TinyProject) -> Vec<String> {
+    let source = fs::read_to_string(p.path("out/report.typ")).unwrap();
+    source
+        .lines()
+        .filter_map(|l| {
+            l.trim_start_matches('=')
+                .strip_prefix(' ')
+                .filter(|_| l.starts_with('='))
+        })
+        .map(|h| {
+            // `== t-SNE of #link(<anchor>)[Child with SGD] <label>` → its words.
+            let h = h.rsplit_once(" <").map_or(h, |(text, _)| text);
+            let mut words = String::new();
+            let mut rest = h;
+            while let Some(at) = rest.find("#link(<") {
+                words.push_str(&rest[..at]);
+                let after = &rest[at..];
+                let open = after.find(")[").unwrap() + 2;
+                rest = &after[open..];
+                let close = rest.find(']').unwrap();
+                words.push_str(&rest[..close]);
+                rest = &rest[close + 1..];
+            }
+            words.push_str(rest);
+            collapse(&words.replace('\\', ""))
+        })
+        .collect()
+}
+
+/// Where a heading is parted from what it introduces: a page whose last line is a
+/// heading, or a section's or t-SNE run's heading on another page than its first figure
+/// (its short introduction left alone at the foot of a page).
+fn parted_headings(p: &TinyProject) -> Vec<String> {
+    let pages = pages_of(p);
+    let headings = headings_of(p);
+    let mut found = Vec::new();
+    for (i, page) in pages.iter().enumerate() {
+        let last = page.last().unwrap();
+        if headings.contains(last) {
+            found.push(format!("page {} ends with the heading {last:?}", i + 1));
+        }
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&fs::read(p.path("out/site/report.json")).unwrap()).unwrap();
+    let mut introduced = Vec::new();
+    for t in report["tsne"].as_array().unwrap() {
+        let figure = if t["panel"].is_null() {
+            &t["figures"][0]["figure"]
+        } else {
+            &t["panel"]
+        };
+        let title = t["run"]["title"].as_str().unwrap();
+        introduced.push((format!("t-SNE of {title}"), figure["caption"].clone()));
+    }
+    for s in report["sections"].as_array().unwrap() {
+        introduced.push((
+            s["title"].as_str().unwrap().to_owned(),
+            s["architecture"]["caption"].clone(),
+        ));
+    }
+    // Headings in the order the report sets them, each found after the one before.
+    let mut from = (0, 0);
+    for (heading, caption) in introduced {
+        let caption = collapse(caption.as_str().unwrap());
+        let at = pages.iter().enumerate().find_map(|(i, page)| {
+            let start = if i == from.0 { from.1 } else { 0 };
+            (i >= from.0)
+                .then(|| page.iter().skip(start).position(|l| *l == heading))
+                .flatten()
+                .map(|j| (i, start + j + 1))
+        });
+        let Some((page, line)) = at else {
+            panic!("heading {heading:?} is not in the PDF: {pages:?}");
+        };
+        from = (page, line);
+        if !pages[page].join(" ").contains(&caption) {
+            found.push(format!(
+                "page {}: {heading:?} is apart from its figure ({caption})",
+                page + 1
+            ));
+        }
+    }
+    found
+}
+
+#[test]
+fn headings_stay_with_what_they_introduce_wherever_the_page_breaks() {
+    if !can_run("headings_stay_with_what_they_introduce_wherever_the_page_breaks") {
+        return;
+    }
+    // Sections with a summary and a parent line between heading and diagram, as the
+    // homework's; explanations of 0 to 39 short paragraphs move every heading through
+    // the foot of a page.
+    let p = TinyProject::new();
+    let summary = "\nsummary = \"One convolution with batch norm, then a linear layer.\"\n";
+    p.write(
+        "experiments/base.toml",
+        &format!("{summary}{}", fixture::BASE_TOML),
+    );
+    p.write(
+        "experiments/other.toml",
+        &format!("{summary}{}", fixture::OTHER_TOML),
+    );
+    p.write(
+        "experiments/report.toml",
+        &fixture::REPORT_TOML.replace(
+            "default_profile = \"test\"\n",
+            "default_profile = \"test\"\n[prose]\nexplanations = \"prose/e.md\"\n",
+        ),
+    );
+    p.write("experiments/prose/e.md", "Start.\n");
+    p.ok(&["build", "--device", "cpu"]);
+    let mut parted = Vec::new();
+    for paragraphs in (0..40).step_by(3) {
+        let prose: String = (1..=paragraphs)
+            .map(|i| format!("Paragraph {i} of the explanations.\n\n"))
+            .collect();
+        p.write("experiments/prose/e.md", &format!("Start.\n\n{prose}"));
+        p.ok(&["render"]);
+        parted.extend(
+            parted_headings(&p)
+                .into_iter()
+                .map(|x| format!("{paragraphs} paragraphs: {x}")),
+        );
+    }
+    assert!(parted.is_empty(), "{}", parted.join("\n"));
 }
