@@ -149,6 +149,31 @@ fn a_prose_file_that_is_missing_a_folder_or_not_utf8_is_refused_before_training(
 }
 
 #[test]
+fn a_prose_file_that_would_loop_or_write_without_bound_is_refused_at_once() {
+    // Tera's own range took minutes and 15 GB with this; now it is one line, and no
+    // training starts.
+    let p = TinyProject::new();
+    with_prose(&p);
+    p.write(
+        "experiments/prose/e.md",
+        "# Notes\n\n{% for i in range(end=100000000) %}x{% endfor %}\n",
+    );
+    refused_before_training(
+        &p,
+        &["prose/e.md:3: range(start=0, end=100000000) makes 100,000,000 values"],
+    );
+    // Within the range bound, but 9,000 × 200 bytes is more than a prose file may be.
+    p.write(
+        "experiments/prose/e.md",
+        &format!(
+            "{{% for i in range(end=9000) %}}{}{{% endfor %}}\n",
+            "y".repeat(200)
+        ),
+    );
+    refused_before_training(&p, &["prose/e.md:1: renders to more than 1 MiB"]);
+}
+
+#[test]
 fn a_broken_user_template_is_refused_before_training() {
     let p = TinyProject::new();
     p.write("templates/report.html", "<h1>{{ title }</h1>\n");
@@ -156,6 +181,16 @@ fn a_broken_user_template_is_refused_before_training() {
     // A template that parses but fails when rendered (an unknown variable) too.
     p.write("templates/report.html", "<h1>{{ no_such_field }}</h1>\n");
     refused_before_training(&p, &["report.html"]);
+    fs::remove_file(p.path("templates/report.html")).unwrap();
+    // A Typst mistake in the PDF's template: typeset before training, named with the
+    // line of the rendered source (kept for reading) and the template it came from.
+    p.write("templates/report.typ", "= Title\n\n#let x = (1, 2\nText.\n");
+    refused_before_training(&p, &["out/report.typ:3:", "templates/report.typ"]);
+    assert!(
+        fs::read_to_string(p.path("out/report.typ"))
+            .unwrap()
+            .contains("#let x = (1, 2")
+    );
 }
 
 #[test]

@@ -9,16 +9,34 @@
 //! choose). A run without results for its current settings has `null` numbers, which
 //! `pct` shows as "–", and the page already warns that it is not trained. A name the
 //! context does not have is an error naming the prose file and its line.
+//!
+//! What a prose file may cost is bounded, since it runs at every build and at every
+//! save under `serve --watch`: Tera's own `range` builds whatever it is asked for
+//! (`range(end=100000000)` took 15 GB and minutes), so `range` here makes at most
+//! [`MAX_RANGE`] values at once and [`RANGE_BUDGET`] in one file, and a file renders to
+//! at most [`MAX_RENDERED_BYTES`] (the size a prose file itself may have).
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Result, anyhow};
 use serde::Serialize;
 use tera::{Context, Tera, Value};
 
 use super::model::{ReportContext, RunEntry};
+use crate::experiment::MAX_FILE_BYTES;
 use crate::text;
+
+/// The most values one `range` of a prose file makes: a loop over the runs needs dozens.
+const MAX_RANGE: usize = 10_000;
+/// The most values all the `range`s of one prose file make together, nested loops
+/// included (an inner `range` is called again on every turn of the outer loop).
+const RANGE_BUDGET: usize = 100_000;
+/// The most bytes a prose file may render to.
+const MAX_RENDERED_BYTES: usize = MAX_FILE_BYTES as usize;
 
 /// What `results["<run id>"]` holds in a prose file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -128,22 +146,95 @@ pub(super) fn expand(file: &Path, text: &str, ctx: &ReportContext) -> Result<Str
     }
     let mut context = Context::from_serialize(ctx)?;
     context.insert("results", &results);
-    let mut tera = Tera::default();
-    tera.autoescape_on(vec![]);
-    tera.register_filter("pct", pct);
-    let name = "prose";
-    match tera
-        .add_raw_template(name, text)
-        .and_then(|()| tera.render(name, &context))
-    {
+    match render_bounded(text, &context) {
         Ok(out) => Ok(out),
         Err(e) => {
-            // Tera gives no line numbers: the first line that fails on its own is it.
+            // Tera gives no line numbers: the first line that fails on its own is it
+            // (rendered under the same bounds, so finding it costs no more).
             let line = text.lines().position(|l| {
-                (l.contains("{{") || l.contains("{%")) && Tera::one_off(l, &context, false).is_err()
+                (l.contains("{{") || l.contains("{%")) && render_bounded(l, &context).is_err()
             });
             Err(fail(line.map(|l| l + 1), innermost(&e)))
         }
+    }
+}
+
+/// `text` rendered as a template over `context` with the prose's filters and its
+/// bounded `range`, into at most [`MAX_RENDERED_BYTES`].
+fn render_bounded(text: &str, context: &Context) -> tera::Result<String> {
+    let mut tera = Tera::default();
+    tera.autoescape_on(vec![]);
+    tera.register_filter("pct", pct);
+    tera.register_function("range", bounded_range(Arc::default()));
+    let name = "prose";
+    tera.add_raw_template(name, text)?;
+    let mut out = Bounded(Vec::new());
+    tera.render_to(name, context, &mut out)?;
+    String::from_utf8(out.0).map_err(|e| tera::Error::msg(e.to_string()))
+}
+
+/// A buffer that refuses to grow past [`MAX_RENDERED_BYTES`]: Tera writes as it renders,
+/// so a runaway loop stops at the limit instead of filling memory.
+struct Bounded(Vec<u8>);
+
+impl Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_RENDERED_BYTES {
+            return Err(io::Error::other(format!(
+                "renders to more than {} MiB, the most a prose file may",
+                MAX_RENDERED_BYTES >> 20
+            )));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Tera's `range` (`end`, optional `start` and `step_by`), refusing more than
+/// [`MAX_RANGE`] values at once, or more than [`RANGE_BUDGET`] with those that the
+/// file's other calls (`spent`) made.
+fn bounded_range(spent: Arc<AtomicUsize>) -> impl tera::Function {
+    move |args: &HashMap<String, Value>| -> tera::Result<Value> {
+        let arg = |name: &str, default: Option<usize>| -> tera::Result<usize> {
+            match (args.get(name), default) {
+                (None, Some(d)) => Ok(d),
+                (None, None) => Err(tera::Error::msg(format!("range needs `{name}`"))),
+                (Some(v), _) => v.as_u64().map(|v| v as usize).ok_or_else(|| {
+                    tera::Error::msg(format!("range: `{name}` must be a whole number, not {v}"))
+                }),
+            }
+        };
+        let (start, end, step) = (
+            arg("start", Some(0))?,
+            arg("end", None)?,
+            arg("step_by", Some(1))?,
+        );
+        if step == 0 || start > end {
+            return Err(tera::Error::msg(format!(
+                "range: no values from start={start} to end={end} by step_by={step}"
+            )));
+        }
+        let len = (end - start).div_ceil(step);
+        if len > MAX_RANGE {
+            return Err(tera::Error::msg(format!(
+                "range(start={start}, end={end}) makes {} values; a prose file's range makes at most {}",
+                text::thousands(len as i64),
+                text::thousands(MAX_RANGE as i64)
+            )));
+        }
+        if spent.fetch_add(len, Ordering::Relaxed) + len > RANGE_BUDGET {
+            return Err(tera::Error::msg(format!(
+                "the ranges of this prose file make more than {} values together",
+                text::thousands(RANGE_BUDGET as i64)
+            )));
+        }
+        Ok(Value::Array(
+            (start..end).step_by(step).map(Value::from).collect(),
+        ))
     }
 }
 
@@ -302,5 +393,53 @@ mod tests {
         assert!(e.contains("decimals must be"), "{e}");
         let e = check("ok\n{{ unclosed", &ctx).unwrap_err().to_string();
         assert!(e.starts_with("p.md:2: "), "{e}");
+    }
+
+    #[test]
+    fn a_prose_file_cannot_loop_or_write_without_bound() {
+        let (_d, ctx) = context();
+        // Tera's own range would build 100 million values here.
+        let e = check("a\n{% for i in range(end=100000000) %}x{% endfor %}", &ctx)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "p.md:2: range(start=0, end=100000000) makes 100,000,000 values; \
+             a prose file's range makes at most 10,000"
+        );
+        // Nested: every call is small, all of them together are not.
+        let e = check(
+            "{% for i in range(end=10000) %}{% for j in range(end=10000) %}{% endfor %}{% endfor %}",
+            &ctx,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.ends_with("make more than 100,000 values together"), "{e}");
+        // What fits the bounds still works, as Tera's range does.
+        assert_eq!(
+            expand_ok(
+                "{% for i in range(start=2, end=9, step_by=3) %}{{ i }};{% endfor %}",
+                &ctx
+            ),
+            "2;5;8;"
+        );
+        assert_eq!(expand_ok("{{ range(end=10000) | length }}", &ctx), "10000");
+        // Output: 9,000 turns of 200 bytes is 1.8 MB, over the 1 MiB a prose file may be.
+        let long = "y".repeat(200);
+        let e = check(
+            &format!("{{% for i in range(end=9000) %}}{long}{{% endfor %}}"),
+            &ctx,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "p.md:1: renders to more than 1 MiB, the most a prose file may"
+        );
+        let fits = expand_ok(
+            &format!("{{% for i in range(end=5000) %}}{long}{{% endfor %}}"),
+            &ctx,
+        );
+        assert_eq!(fits.len(), 1_000_000);
     }
 }
