@@ -1,8 +1,9 @@
 //! JPEG decoding through libjpeg-turbo (the `mozjpeg` crate builds its decoder, which
 //! is libjpeg-turbo's), with the settings PIL decodes with: the accurate integer IDCT
 //! and "fancy" (smooth) chroma upsampling. torchvision's `ImageFolder` opens images
-//! with PIL, so a study moved here from PyTorch trains on the same pixels; on the
-//! 10,000 test images of the shared CIFAR-10 JPEGs every byte equals PIL 12.3's.
+//! with PIL, so a study moved here from PyTorch trains on the same pixels: every byte
+//! of the 60,000 shared CIFAR-10 JPEGs equals PIL 12.3's (`bench/pil-parity.py`), and
+//! the fixtures of `tests/fixtures/jpeg/` check it on every test run.
 
 use std::panic::{self, AssertUnwindSafe};
 
@@ -69,5 +70,58 @@ mod tests {
 
         let err = decode(b"\xff\xd8\xff\xe0 not really", false).unwrap_err();
         assert!(!err.is_empty());
+    }
+
+    /// The first pixel at which `got` and PIL's `want` differ, said as a reader needs it.
+    fn first_difference(got: &Pixels, want: &[u8]) -> Option<String> {
+        if got.data.len() != want.len() {
+            return Some(format!("{} bytes, PIL has {}", got.data.len(), want.len()));
+        }
+        let at = got.data.iter().zip(want).position(|(a, b)| a != b)?;
+        let pixel = at / got.channels;
+        let differ = got.data.iter().zip(want).filter(|(a, b)| a != b).count();
+        Some(format!(
+            "{differ} bytes differ, the first at x {} y {} channel {}: {} against PIL's {}",
+            pixel % got.width,
+            pixel / got.width,
+            at % got.channels,
+            got.data[at],
+            want[at]
+        ))
+    }
+
+    /// Every fixture of `tests/fixtures/jpeg/` (CIFAR-10 sample images and PIL-encoded
+    /// variants: chroma subsampling, progressive, restart markers, grayscale, partial
+    /// MCUs) decodes to PIL's bytes exactly, as `convert("RGB")` and, for a grayscale
+    /// JPEG, as its one channel. `scripts/jpeg-fixtures` writes them with the pinned
+    /// pillow.
+    #[test]
+    fn every_fixture_decodes_to_pils_bytes() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jpeg");
+        let mut jpegs: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+            .collect();
+        jpegs.sort();
+        let (mut compared, mut grey, mut wrong) = (0, 0, Vec::new());
+        for jpeg in &jpegs {
+            let bytes = std::fs::read(jpeg).unwrap();
+            for (keep_grey, ext) in [(false, "rgb"), (true, "l")] {
+                let Ok(want) = std::fs::read(jpeg.with_extension(ext)) else {
+                    continue;
+                };
+                let got = decode(&bytes, keep_grey).unwrap();
+                assert_eq!(got.channels, if keep_grey { 1 } else { 3 });
+                if let Some(why) = first_difference(&got, &want) {
+                    wrong.push(format!("{} as {ext}: {why}", jpeg.display()));
+                }
+                compared += 1;
+                grey += usize::from(keep_grey);
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        // 21 JPEGs, two of them grayscale: a fixture lost or not regenerated fails here.
+        assert_eq!((jpegs.len(), compared, grey), (21, 23, 2));
     }
 }
