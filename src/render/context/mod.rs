@@ -41,7 +41,6 @@ pub use model::*;
 pub use numbering::FIXED_ANCHORS;
 use numbering::Numbering;
 use runs::Runs;
-pub use verification::{FlippedClaim, VerificationEntry, VerifiedRow};
 
 /// Builds the context of the surveyed runs from the project, its store, the figure
 /// manifest and `build.json`. Reads only; fails on what the author must fix (a prose

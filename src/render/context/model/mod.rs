@@ -6,11 +6,13 @@ mod parts;
 mod provenance;
 mod results;
 mod statistics;
+mod verification;
 
 pub use parts::*;
 pub use provenance::*;
 pub use results::*;
 pub use statistics::*;
+pub use verification::*;
 
 use serde::{Deserialize, Serialize};
 
@@ -60,7 +62,7 @@ pub struct ReportContext {
     /// The reproducibility appendix.
     pub reproducibility: Reproducibility,
     /// The Verification appendix, once `report verify` has run for this profile.
-    pub verification: Option<super::verification::VerificationEntry>,
+    pub verification: Option<VerificationEntry>,
     /// Number of figures shown.
     pub figure_count: usize,
     /// Things a reader of the report should know are missing (untrained runs…).
